@@ -1,0 +1,135 @@
+/**
+ * Pieces shared by the implicit methods: initial step selection, the landing rule for `tLimit`, the weighted
+ * norm of stacked stage vectors and Newton tolerances.
+ */
+import type { Dynamics, StepperOptions } from '../types.js';
+
+export const EPS = 2.220446049250313e-16;
+
+/** Smallest step allowed at time t: ten ulps of t (below that, t + h rounds back to t). */
+export function minStepAt(t: number): number {
+  const a = Math.abs(t);
+  return 10 * Math.max(a * EPS, Number.MIN_VALUE * 1e10);
+}
+
+/**
+ * End of a step of size h from t towards tLimit. A step that would pass tLimit, or stop short of it by less
+ * than 1% of h, ends exactly on tLimit: this avoids a sliver step just before an output or stop time.
+ */
+export function stepEnd(t: number, h: number, tLimit: number): number {
+  return t + 1.01 * h >= tLimit ? tLimit : t + h;
+}
+
+/**
+ * Fill `scale` with atol + rtol·max(|a|, |b|) (pass the same array twice for a single state).
+ */
+export function fillScale(
+  scale: Float64Array,
+  options: StepperOptions,
+  a: Float64Array,
+  b: Float64Array,
+): void {
+  const { rtol, atol } = options;
+  for (let i = 0; i < scale.length; i++) {
+    scale[i] = atol[i] + rtol[i] * Math.max(Math.abs(a[i]), Math.abs(b[i]));
+  }
+}
+
+/** Smallest per-component relative tolerance (the strictest one drives Newton tolerances). */
+export function minRtol(options: StepperOptions): number {
+  let r = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < options.rtol.length; i++) r = Math.min(r, options.rtol[i]);
+  return Number.isFinite(r) ? r : 1e-3;
+}
+
+/**
+ * Tolerance for the simplified Newton iterations, relative to the error scale: tight enough that the
+ * iteration error stays well below the local error estimate, never below what roundoff allows
+ * (the rule of Hairer & Wanner's RADAU5 and SciPy's BDF/Radau).
+ */
+export function newtonTolerance(options: StepperOptions): number {
+  const r = minRtol(options);
+  return Math.max((10 * EPS) / r, Math.min(0.03, Math.sqrt(r)));
+}
+
+/** True when every entry is finite. */
+export function allFinite(v: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+  return true;
+}
+
+/**
+ * Initial step by Hairer, Nørsett & Wanner (Solving ODEs I, §II.4): balance the size of y0 against f0 and an
+ * estimate of the second derivative from one explicit Euler step. Costs one evaluation of f.
+ * `work` and `f1` are scratch vectors of length n.
+ */
+export function initialStep(
+  f: Dynamics,
+  t0: number,
+  y0: Float64Array,
+  f0: Float64Array,
+  tEnd: number,
+  order: number,
+  options: StepperOptions,
+  scale: Float64Array,
+  work: Float64Array,
+  f1: Float64Array,
+): number {
+  const span = tEnd - t0;
+  const n = y0.length;
+  if (n === 0) return Math.min(span, options.maxStep);
+  fillScale(scale, options, y0, y0);
+  const d0 = options.norm(y0, scale);
+  const d1 = options.norm(f0, scale);
+  let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : (0.01 * d0) / d1;
+  h0 = Math.min(h0, span, options.maxStep);
+  for (let i = 0; i < n; i++) work[i] = y0[i] + h0 * f0[i];
+  f(t0 + h0, work, f1);
+  for (let i = 0; i < n; i++) work[i] = f1[i] - f0[i];
+  const d2 = options.norm(work, scale) / h0;
+  const h1 =
+    d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / (order + 1));
+  return Math.min(100 * h0, h1, span, options.maxStep);
+}
+
+/** Prefix for failure messages: names the method and the time. */
+export function failAt(method: string, t: number, h: number, cause: string): string {
+  return `${method}: at t = ${t}, step h = ${h.toExponential(3)}: ${cause}`;
+}
+
+/**
+ * Outcome when the step size has fallen below the resolution of t. When the last rejection came from
+ * non-finite values of f, that is the cause to report (f is undefined beyond this point), not the tolerances.
+ */
+export function underflowOutcome(
+  method: string,
+  t: number,
+  h: number,
+  nonFinite: boolean,
+): {
+  readonly kind: 'failed';
+  readonly code: 'stepSizeUnderflow' | 'nonFiniteDerivative';
+  readonly message: string;
+} {
+  return nonFinite
+    ? {
+        kind: 'failed',
+        code: 'nonFiniteDerivative',
+        message: failAt(
+          method,
+          t,
+          h,
+          'f returned non-finite values at every trial step down to the resolution of t',
+        ),
+      }
+    : {
+        kind: 'failed',
+        code: 'stepSizeUnderflow',
+        message: failAt(
+          method,
+          t,
+          h,
+          'step size fell below the resolution of t; the tolerances cannot be met (the solution may blow up or f may be discontinuous here)',
+        ),
+      };
+}

@@ -1,0 +1,7 @@
+/**
+ * Gradients through ODE solves: odeint and its sensitivity methods ('direct', 'checkpoint', 'adjoint').
+ */
+export { SensitivityError, type SensitivityErrorCode } from './errors.js';
+export { GRADIENT_MODES, type GradientMode, type OdeintOptions, odeint } from './odeint.js';
+export { type BackwardStats, createOdeStats, type OdeStats } from './stats.js';
+export type { OdeFunction, TensorDynamics } from './vector-field.js';

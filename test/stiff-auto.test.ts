@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createAutoMethod,
   radauMethod,
+  rodasMethod,
   STIFF_METHODS,
   stiffMethodsWithAuto,
 } from '../src/ode/stiff/index.js';
@@ -70,6 +71,42 @@ describe('auto method switching', () => {
       jacobian: VAN_DER_POL.jacobian,
     });
     expect(r.stats.nfe).toBeLessThan(radauOnly.stats.nfe);
+  });
+
+  it('uses stiffLoose only with an analytic Jacobian and every rtol at least looseRtol', () => {
+    const withLoose = createAutoMethod({
+      nonstiff: TEST_DOPRI5,
+      stiff: radauMethod,
+      stiffLoose: rodasMethod,
+      looseRtol: 1e-5,
+    });
+    const targets = (rtol: number) => {
+      const atol = (ROBERTSON.atol * rtol) / ROBERTSON.rtol;
+      const r = solveDirect(withLoose, ROBERTSON.f, ROBERTSON.t0, ROBERTSON.t1, ROBERTSON.y0, {
+        rtol,
+        atol,
+        jacobian: ROBERTSON.jacobian,
+      });
+      expect(r.outcome.kind).toBe('accepted');
+      expect(toleranceScaledError(ROBERTSON, r.y, rtol, atol)).toBeLessThan(10);
+      return new Set((r.stats.switches ?? []).filter((s) => s.to !== 'dopri5-test').map((s) => s.to));
+    };
+    expect(targets(1e-4)).toEqual(new Set(['rodas']));
+    expect(targets(1e-6)).toEqual(new Set(['radau']));
+    // Without an analytic Jacobian the Rosenbrock method would pay n evaluations of f per step: radau.
+    const numeric = solveDirect(withLoose, ROBERTSON.f, ROBERTSON.t0, ROBERTSON.t1, ROBERTSON.y0, {
+      rtol: 1e-4,
+      atol: 1e-8,
+    });
+    expect(numeric.outcome.kind).toBe('accepted');
+    expect(new Set((numeric.stats.switches ?? []).map((s) => s.to))).not.toContain('rodas');
+    expect((numeric.stats.switches ?? []).map((s) => s.to)).toContain('radau');
+    expect(() => createAutoMethod({ nonstiff: TEST_DOPRI5, stiff: radauMethod, looseRtol: 0 })).toThrow(
+      /looseRtol must be a positive finite number, got 0/,
+    );
+    expect(() =>
+      createAutoMethod({ nonstiff: TEST_DOPRI5, stiff: radauMethod, stiffLoose: TEST_DOPRI5 }),
+    ).toThrow(/stiffLoose must be a stiff method, got 'dopri5-test'/);
   });
 
   it('rejects a method pair in the wrong roles', () => {

@@ -13,12 +13,13 @@ import {
   radauMethod,
   rodasMethod,
 } from '../src/ode/stiff/index.js';
-import { emptyStats, type MethodFactory } from '../src/ode/types.js';
+import { emptyStats, type Interpolant, type MethodFactory } from '../src/ode/types.js';
 import {
   LINEAR_A,
   linearExact,
   linearF,
   rmsNorm,
+  SCIPY_BEST_AT,
   SCIPY_COUNTS,
   STIFF_PROBLEMS,
   solveDirect,
@@ -140,6 +141,53 @@ describe.each(CASES)('$method.name on the stiff test set', ({ method, errorBound
     expect(stats.naccept).toBeLessThan(400);
   });
 
+  it('freezes its dense output into a piece that matches it and outlives the step', () => {
+    const y0 = [1, 2, -1];
+    const n = 3;
+    const stepper = method.create(linearF, 0, Float64Array.from(y0), 2, {
+      rtol: new Float64Array(n).fill(1e-6),
+      atol: new Float64Array(n).fill(1e-9),
+      norm: rmsNorm,
+      firstStep: undefined,
+      maxStep: Number.POSITIVE_INFINITY,
+      fixedStep: undefined,
+      jacobian: undefined,
+      stats: emptyStats(),
+    });
+    const live = new Float64Array(n);
+    const frozenOut = new Float64Array(n);
+    const kept: { piece: Interpolant; samples: Float64Array[] }[] = [];
+    const fractions = [0, 0.3, 0.7, 1];
+    while (stepper.t < 2) {
+      expect(stepper.step(2).kind).toBe('accepted');
+      const piece = stepper.interpolant();
+      const frozen = piece.freeze?.();
+      expect(frozen).toBeDefined();
+      if (frozen === undefined) return;
+      expect(frozen.t0).toBe(piece.t0);
+      expect(frozen.t1).toBe(piece.t1);
+      const samples: Float64Array[] = [];
+      for (const s of fractions) {
+        const t = piece.t0 + s * (piece.t1 - piece.t0);
+        piece.evaluate(t, live);
+        frozen.evaluate(t, frozenOut);
+        for (let i = 0; i < n; i++) {
+          expect(Math.abs(frozenOut[i] - live[i])).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(live[i])));
+        }
+        samples.push(Float64Array.from(frozenOut));
+      }
+      kept.push({ piece: frozen, samples });
+    }
+    expect(kept.length).toBeGreaterThan(5);
+    // After the stepper has moved on, every frozen piece still gives the values of its own step.
+    for (const { piece, samples } of kept) {
+      fractions.forEach((s, q) => {
+        piece.evaluate(piece.t0 + s * (piece.t1 - piece.t0), frozenOut);
+        for (let i = 0; i < n; i++) expect(frozenOut[i]).toBe(samples[q][i]);
+      });
+    }
+  });
+
   it('restarts from a new state and never steps past tLimit', () => {
     const y0 = [1, 2, -1];
     const result = solveDirect(method, linearF, 0, 1, y0, { rtol: 1e-6, atol: 1e-9 });
@@ -169,6 +217,52 @@ describe.each(CASES)('$method.name on the stiff test set', ({ method, errorBound
     while (stepper.t < 2) expect(stepper.step(2).kind).toBe('accepted');
     const exact = linearExact(1, [0.5, 0.5, 0.5]);
     for (let i = 0; i < n; i++) expect(stepper.y[i]).toBeCloseTo(exact[i], 5);
+  });
+});
+
+describe('work across tolerances', () => {
+  const rtols = { '1e-4': 1e-4, '1e-8': 1e-8 } as const;
+  it.each(STIFF_PROBLEMS)(
+    '$name: the cheapest method stays within 1.5× of SciPy’s best NFE and njev at rtol 1e-4 and 1e-8',
+    (problem) => {
+      for (const [key, rtol] of Object.entries(rtols) as ['1e-4' | '1e-8', number][]) {
+        const atol = (problem.atol * rtol) / problem.rtol;
+        let nfe = Number.POSITIVE_INFINITY;
+        let njev = Number.POSITIVE_INFINITY;
+        for (const { method, errorBound } of CASES) {
+          const r = solveDirect(method, problem.f, problem.t0, problem.t1, problem.y0, {
+            rtol,
+            atol,
+            jacobian: problem.jacobian,
+          });
+          expect(r.outcome.kind).toBe('accepted');
+          // BDF's global error grows in tolerance units as rtol shrinks, like SciPy's (Van der Pol at 1e-8:
+          // 170 units for SciPy's BDF, 190 for LSODA).
+          const bound = method === bdfMethod ? 2 * errorBound : errorBound;
+          expect(toleranceScaledError(problem, r.y, rtol, atol)).toBeLessThan(bound);
+          nfe = Math.min(nfe, r.stats.nfe);
+          njev = Math.min(njev, r.stats.njev);
+        }
+        const best = SCIPY_BEST_AT[problem.name][key];
+        expect(nfe).toBeLessThanOrEqual(1.5 * best.nfe);
+        expect(njev).toBeLessThanOrEqual(1.5 * best.njev);
+      }
+    },
+  );
+
+  it.each(STIFF_PROBLEMS)('$name: bdf stays accurate at loose tolerances (rtol 1e-3 and 3e-4)', (problem) => {
+    // Corrector iterations stopped too early at loose tolerances can let the solution drift off (Robertson's
+    // y₁ negative, Van der Pol stepping over a relaxation jump) while the error estimate looks fine.
+    for (const rtol of [1e-3, 3e-4]) {
+      const atol = (problem.atol * rtol) / problem.rtol;
+      const r = solveDirect(bdfMethod, problem.f, problem.t0, problem.t1, problem.y0, {
+        rtol,
+        atol,
+        jacobian: problem.jacobian,
+      });
+      expect(r.outcome.kind).toBe('accepted');
+      expect(toleranceScaledError(problem, r.y, rtol, atol)).toBeLessThan(150);
+    }
   });
 });
 

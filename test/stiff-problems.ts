@@ -384,6 +384,22 @@ export const SCIPY_COUNTS: Readonly<
 };
 
 /**
+ * SciPy's smallest counts over Radau, BDF and LSODA (1.17.1, analytic Jacobian, atol/rtol as in the tests)
+ * at the loose and tight ends of the bench's sweep, from `npm run bench -- stiff`: the NFE minimum is LSODA's
+ * except where noted, the njev minimum is always BDF's.
+ */
+export const SCIPY_BEST_AT: Readonly<
+  Record<string, Readonly<Record<'1e-4' | '1e-8', { nfe: number; njev: number }>>>
+> = {
+  robertson: { '1e-4': { nfe: 474, njev: 15 }, '1e-8': { nfe: 2286, njev: 19 } },
+  vanDerPol: { '1e-4': { nfe: 1446, njev: 71 }, '1e-8': { nfe: 4006, njev: 126 } },
+  // NFE at 1e-4 from BDF.
+  hires: { '1e-4': { nfe: 462, njev: 19 }, '1e-8': { nfe: 1948, njev: 32 } },
+  // NFE at 1e-8 from BDF.
+  oregonator: { '1e-4': { nfe: 1841, njev: 107 }, '1e-8': { nfe: 9615, njev: 167 } },
+};
+
+/**
  * A linear stiff system y' = A·y with A = V·diag(−1, −100, −10⁴)·V⁻¹, whose exact solution
  * V·exp(D·t)·V⁻¹·y0 is the matrix exponential applied to y0.
  */

@@ -4,7 +4,8 @@
  *    moderate tolerances;
  *  - `'radau'`: Radau IIA order 5, L-stable, best at tight tolerances and for strongly stiff problems;
  *  - `'rodas'`: RODAS4 Rosenbrock order 4, no Newton iteration, good at moderate tolerances;
- *  - `'auto'`: starts non-stiff and switches to `'radau'` (and back) as stiffness comes and goes.
+ *  - `'auto'`: starts non-stiff and switches to `'radau'` (`'rodas'` when every rtol ≥ 1e-5 and the
+ *    Jacobian is analytic) and back as stiffness comes and goes.
  */
 import type { MethodFactory } from '../types.js';
 import { createAutoMethod } from './auto.js';
@@ -26,5 +27,5 @@ export const STIFF_METHODS: readonly MethodFactory[] = [bdfMethod, radauMethod, 
  * method registry wire it without an import cycle.
  */
 export function stiffMethodsWithAuto(nonstiff: MethodFactory): readonly MethodFactory[] {
-  return [...STIFF_METHODS, createAutoMethod({ nonstiff, stiff: radauMethod })];
+  return [...STIFF_METHODS, createAutoMethod({ nonstiff, stiff: radauMethod, stiffLoose: rodasMethod })];
 }

@@ -9,16 +9,21 @@
  *   one real LU of (μ_real/h·I − J) and one complex LU of (μ_complex/h·I − J) per step size.
  * - The starting guess extrapolates the previous step's collocation polynomial.
  * - The Jacobian is reused across steps and re-evaluated only when Newton converged slowly; the LU factors
- *   are kept while the proposed step changes by less than 20% (the step is then held fixed).
+ *   are kept while the proposed step would grow by less than 20% (the step is then held fixed).
+ * - Newton may stop after one iteration when the contraction factor rate/(1 − rate) remembered from earlier
+ *   steps (relaxed towards 1 by a power 0.8 at each step) says the first correction already meets the
+ *   tolerance.
  * - The error estimate is the embedded order-3 formula filtered through (μ_real/h·I − J)⁻¹; on the first step
  *   and after a rejection it is filtered once more through f, which removes the spurious growth of stiff
  *   components (Hairer & Wanner, eq. 8.20–8.21).
  * - Step sizes follow Gustafsson's predictive controller.
  */
 import { denseLinearSolver, type LinearSolverFactory, type ShiftedLinearSolver } from '../../linalg/index.js';
+import { PolynomialPiece } from '../interpolants.js';
 import type { Dynamics, Interpolant, MethodFactory, StepOutcome, Stepper, StepperOptions } from '../types.js';
 import {
   allFinite,
+  EPS,
   failAt,
   fillScale,
   initialStep,
@@ -66,6 +71,9 @@ class RadauInterpolant implements Interpolant {
     this.stepper.collocation(t, dest);
     return dest;
   }
+  freeze(): Interpolant {
+    return this.stepper.freezeCollocation();
+  }
 }
 
 class RadauStepper implements Stepper {
@@ -109,6 +117,8 @@ class RadauStepper implements Stepper {
   private jacCurrent = false;
   private newtonIter = 0;
   private newtonRate = 0;
+  /** rate/(1 − rate) of the last Newton iteration that measured a rate (RADAU5's FACCON). */
+  private faccon = 1;
   private newtonNonFinite = false;
 
   constructor(
@@ -159,6 +169,7 @@ class RadauStepper implements Stepper {
     this.jacValid = false;
     this.jacCurrent = false;
     this.luH = Number.NaN;
+    this.faccon = 1;
     this.hAbsOld = 0;
     this.errNormOld = 0;
     if (this.n === 0) {
@@ -199,6 +210,27 @@ class RadauStepper implements Stepper {
       const q2 = z0 * p02 + z1 * p12 + z2 * p22;
       out[i] = yPrev[i] + q0 * x + q1 * x2 + q2 * x3;
     }
+  }
+
+  /** The collocation polynomial of the last step as a standalone piece (coefficients in θ = x). */
+  freezeCollocation(): Interpolant {
+    const { n, yPrev, z } = this;
+    const coeffs = new Float64Array(4 * n);
+    if (this.hLast === 0) {
+      coeffs.set(this.y);
+      return new PolynomialPiece(this.tPrev, this.t, n, coeffs);
+    }
+    const [p00, p01, p02, p10, p11, p12, p20, p21, p22] = RADAU_P;
+    for (let i = 0; i < n; i++) {
+      const z0 = z[i];
+      const z1 = z[n + i];
+      const z2 = z[2 * n + i];
+      coeffs[i] = yPrev[i];
+      coeffs[n + i] = z0 * p00 + z1 * p10 + z2 * p20;
+      coeffs[2 * n + i] = z0 * p01 + z1 * p11 + z2 * p21;
+      coeffs[3 * n + i] = z0 * p02 + z1 * p12 + z2 * p22;
+    }
+    return new PolynomialPiece(this.tPrev, this.t, n, coeffs);
   }
 
   step(tLimit: number): StepOutcome {
@@ -341,9 +373,9 @@ class RadauStepper implements Stepper {
       stats.naccept++;
       const recomputeJac = this.newtonIter > 2 && this.newtonRate > 1e-3;
       let factor = Math.min(MAX_FACTOR, safety * this.predictFactor(h, errNorm));
-      // Hold the step (and the LU factors) when the change would be small.
+      // Hold the step (and the LU factors) when it would grow only a little.
       if (rejected) factor = Math.min(factor, 1);
-      if (!recomputeJac && factor < 1.2) factor = 1;
+      if (!recomputeJac && factor >= 1 && factor < 1.2) factor = 1;
       this.yPrev.set(y);
       y.set(work);
       this.z.set(zNew);
@@ -396,6 +428,10 @@ class RadauStepper implements Stepper {
     }
     let normOld = 0;
     let rate = 0;
+    // The factor remembered from earlier steps, relaxed towards 1 each step, lets a good starting guess
+    // converge after one iteration (RADAU5's rule); later iterations use the rate they measure.
+    this.faccon = Math.max(this.faccon, EPS) ** 0.8;
+    let faccon = this.faccon;
     this.newtonNonFinite = false;
     const [f0, f1, f2] = this.fParts;
     const [dwReal, dwRe, dwIm] = this.dwParts;
@@ -433,7 +469,12 @@ class RadauStepper implements Stepper {
         rate = dwNorm / normOld;
         this.newtonRate = rate;
         // Diverging, or converging too slowly to reach the tolerance within the remaining iterations.
-        if (rate >= 1 || (rate ** (NEWTON_MAX_ITER - k) / (1 - rate)) * dwNorm > tol) return false;
+        if (rate >= 1 || (rate ** (NEWTON_MAX_ITER - k) / (1 - rate)) * dwNorm > tol) {
+          this.faccon = 1;
+          return false;
+        }
+        faccon = rate / (1 - rate);
+        this.faccon = faccon;
       }
       for (let i = 0; i < 3 * n; i++) w[i] += dw[i];
       for (let i = 0; i < n; i++) {
@@ -444,7 +485,7 @@ class RadauStepper implements Stepper {
         zNew[n + i] = T10 * a + T11 * b + T12 * c;
         zNew[2 * n + i] = T20 * a + T21 * b + T22 * c;
       }
-      if (dwNorm === 0 || (k > 0 && (rate / (1 - rate)) * dwNorm < tol)) {
+      if (dwNorm === 0 || faccon * dwNorm < tol) {
         if (k === 0) this.newtonRate = 0;
         return true;
       }

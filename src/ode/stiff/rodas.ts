@@ -11,6 +11,7 @@
  * reuses J and ∂f/∂t and only refactors.
  */
 import { denseLinearSolver, type LinearSolverFactory, type ShiftedLinearSolver } from '../../linalg/index.js';
+import { PolynomialPiece } from '../interpolants.js';
 import type { Dynamics, Interpolant, MethodFactory, StepOutcome, Stepper, StepperOptions } from '../types.js';
 import { allFinite, failAt, fillScale, initialStep, minStepAt, stepEnd, underflowOutcome } from './common.js';
 import { JacobianEvaluator, timeDerivative } from './jacobian.js';
@@ -41,6 +42,9 @@ class RodasInterpolant implements Interpolant {
     const dest = out ?? new Float64Array(this.stepper.y.length);
     this.stepper.denseAt(t, dest);
     return dest;
+  }
+  freeze(): Interpolant {
+    return this.stepper.freezeDense();
   }
 }
 
@@ -142,6 +146,26 @@ class RodasStepper implements Stepper {
     const s1 = 1 - s;
     const { yPrev, y, q1, q2 } = this;
     for (let i = 0; i < this.n; i++) out[i] = s1 * yPrev[i] + s * (y[i] + s1 * (q1[i] + s * q2[i]));
+  }
+
+  /**
+   * The continuous extension of the last step as a standalone piece: in θ it is
+   * y_prev + θ(y − y_prev + q₁) + θ²(q₂ − q₁) − θ³q₂.
+   */
+  freezeDense(): Interpolant {
+    const { n, yPrev, y, q1, q2 } = this;
+    const coeffs = new Float64Array(4 * n);
+    if (this.hLast === 0) {
+      coeffs.set(y);
+      return new PolynomialPiece(this.tPrev, this.t, n, coeffs);
+    }
+    for (let i = 0; i < n; i++) {
+      coeffs[i] = yPrev[i];
+      coeffs[n + i] = y[i] - yPrev[i] + q1[i];
+      coeffs[2 * n + i] = q2[i] - q1[i];
+      coeffs[3 * n + i] = -q2[i];
+    }
+    return new PolynomialPiece(this.tPrev, this.t, n, coeffs);
   }
 
   step(tLimit: number): StepOutcome {

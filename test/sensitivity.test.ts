@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { backward, enableGrad, gradients, noGrad } from '../src/autograd/index.js';
-import { Linear, Sequential, Tanh } from '../src/nn/index.js';
+import { SpiralDynamics } from '../src/models/spiral-dynamics.js';
+import { Linear, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
 import { Rng } from '../src/random/index.js';
+import type { FlatDynamics } from '../src/sensitivity/flat-dynamics.js';
 import {
   createOdeStats,
   type GradientMode,
@@ -10,6 +12,7 @@ import {
   odeint,
   SensitivityError,
 } from '../src/sensitivity/index.js';
+import { MlpField } from '../src/sensitivity/mlp-field.js';
 import { add, concat, mul, neg, slice, sum, Tensor } from '../src/tensor/index.js';
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -299,5 +302,256 @@ describe('bad input', () => {
     });
     const exact = gradientsOf(model, state, [1, 2], times, { rtol: 1e-11, atol: 1e-12 });
     expect(relErr(viaBdf.theta, exact.theta)).toBeLessThan(1e-5);
+  });
+});
+
+describe('flat dynamics: fused MLP kernels agree with the tensor path', () => {
+  const spiralModel = (seed: number) => {
+    const model = new SpiralDynamics({ rng: new Rng(seed), weightStd: 0.4 }).finalize();
+    // Non-zero biases, so that every parameter's cotangent is exercised.
+    const theta = model.parameters;
+    const rng = new Rng(seed + 100);
+    for (let i = 0; i < theta.length; i++) if (theta[i] === 0) theta[i] = 0.2 * rng.normal();
+    return model;
+  };
+  /** The same network as a plain function of tensors: odeint differentiates it with autograd. */
+  const tensorPath = (model: SpiralDynamics) => (_t: Tensor, y: Tensor) => model.forward(y);
+
+  it('evaluate and vjp equal forward and autograd to 1e-13 (spiral: y³, tanh, identity)', () => {
+    const model = spiralModel(3);
+    const shape = [5, 2];
+    const field = model.flatDynamics(shape) as FlatDynamics;
+    expect(field).not.toBeNull();
+    const y = batchState(5, 4);
+    const v = batchState(5, 5);
+    const dydt = new Float64Array(10);
+    field.evaluate(0, y, dydt);
+    const yLeaf = new Tensor(Float64Array.from(y), shape, true);
+    const out = enableGrad(() => model.forward(yLeaf));
+    expect(relErr(dydt, out.data)).toBeLessThan(1e-14);
+    const inputs = [yLeaf, ...model.parameterTensors()];
+    const grads = gradients(out, inputs, new Tensor(v, shape));
+    const yBar = new Float64Array(10).fill(1);
+    const thetaBar = new Float64Array(model.numParameters).fill(-2);
+    const value = new Float64Array(10);
+    expect(field.vjp(0, y, v, yBar, thetaBar, value)).toBe(0);
+    expect(relErr(value, out.data)).toBeLessThan(1e-14);
+    // vjp adds into yBar and thetaBar.
+    expect(
+      relErr(
+        yBar.map((x) => x - 1),
+        grads[0].data,
+      ),
+    ).toBeLessThan(1e-13);
+    const expected = concat(
+      grads.slice(1).map((g) => g.reshape([g.size])),
+      0,
+    ).data;
+    expect(
+      relErr(
+        thetaBar.map((x) => x + 2),
+        expected,
+      ),
+    ).toBeLessThan(1e-13);
+  });
+
+  it('a deeper MLP (tanh, sigmoid, identity; a layer without bias) matches autograd', () => {
+    const rng = new Rng(9);
+    const l1 = new Linear(3, 7, { rng });
+    const l2 = new Linear(7, 4, { rng, bias: false });
+    const l3 = new Linear(4, 3, { rng });
+    const net = new Sequential(l1, new Tanh(), l2, new Sigmoid(), l3).finalize();
+    const shape = [2, 2, 3];
+    const field = new MlpField({
+      shape,
+      parameters: net.parameterTensors(),
+      layers: [
+        { weight: l1.weight, bias: l1.bias, activation: 'tanh' },
+        { weight: l2.weight, bias: null, activation: 'sigmoid' },
+        { weight: l3.weight, bias: l3.bias, activation: 'identity' },
+      ],
+    });
+    const y = batchState(6, 1);
+    const v = batchState(6, 2);
+    const yLeaf = new Tensor(Float64Array.from(y), shape, true);
+    const out = enableGrad(() => net.forward(yLeaf));
+    const grads = gradients(out, [yLeaf, ...net.parameterTensors()], new Tensor(v, shape));
+    const yBar = new Float64Array(12);
+    const thetaBar = new Float64Array(net.numParameters);
+    const value = new Float64Array(12);
+    field.vjp(0, y, v, yBar, thetaBar, value);
+    expect(relErr(value, out.data)).toBeLessThan(1e-14);
+    expect(relErr(yBar, grads[0].data)).toBeLessThan(1e-13);
+    const expected = concat(
+      grads.slice(1).map((g) => g.reshape([g.size])),
+      0,
+    ).data;
+    expect(relErr(thetaBar, expected)).toBeLessThan(1e-13);
+  });
+
+  it.each(['tanh', 'sigmoid', 'identity'] as const)(
+    'planar %s layers without biases, with and without parameter cotangents, match autograd',
+    (activation) => {
+      const rng = new Rng(5);
+      const l1 = new Linear(2, 6, { rng, bias: false });
+      const l2 = new Linear(6, 2, { rng, bias: false });
+      const net =
+        activation === 'identity'
+          ? new Sequential(l1, l2).finalize()
+          : new Sequential(l1, activation === 'tanh' ? new Tanh() : new Sigmoid(), l2).finalize();
+      const shape = [3, 2];
+      const field = new MlpField({
+        shape,
+        parameters: net.parameterTensors(),
+        inputPower: 2,
+        layers: [
+          { weight: l1.weight, bias: null, activation },
+          { weight: l2.weight, bias: null, activation: 'identity' },
+        ],
+      });
+      const y = batchState(3, 6);
+      const v = batchState(3, 7);
+      const yLeaf = new Tensor(Float64Array.from(y), shape, true);
+      const out = enableGrad(() => net.forward(mul(yLeaf, yLeaf)));
+      const grads = gradients(out, [yLeaf, ...net.parameterTensors()], new Tensor(v, shape));
+      const yBarOnly = new Float64Array(6);
+      field.vjp(0, y, v, yBarOnly, null, null);
+      expect(relErr(yBarOnly, grads[0].data)).toBeLessThan(1e-13);
+      const yBar = new Float64Array(6);
+      const thetaBar = new Float64Array(net.numParameters);
+      field.vjp(0, y, v, yBar, thetaBar, null);
+      expect(relErr(yBar, grads[0].data)).toBeLessThan(1e-13);
+      const expected = concat(
+        grads.slice(1).map((g) => g.reshape([g.size])),
+        0,
+      ).data;
+      expect(relErr(thetaBar, expected)).toBeLessThan(1e-13);
+    },
+  );
+
+  const options = { method: 'dopri5', rtol: 1e-8, atol: 1e-10 } as const;
+  const times = [0, 0.1, 0.25, 0.4];
+  const spiralGradients = (
+    model: SpiralDynamics,
+    y0: Float64Array,
+    gradient: GradientMode,
+    flat: boolean,
+  ): { y: Float64Array; theta: Float64Array; loss: number; stats: OdeStats } => {
+    model.zeroGrad();
+    const y = new Tensor(Float64Array.from(y0), [4, 2], true);
+    const stats = createOdeStats();
+    const out = flat
+      ? odeint(model, y, times, { ...options, gradient, stats })
+      : odeint(tensorPath(model), y, times, {
+          ...options,
+          gradient,
+          stats,
+          params: model.parameterTensors(),
+        });
+    const w = new Tensor(
+      Float64Array.from({ length: out.size }, (_, i) => Math.sin(i + 1)),
+      out.shape,
+    );
+    const loss = sum(mul(w, mul(out, out)));
+    backward(loss);
+    return {
+      y: Float64Array.from(y.grad?.data ?? []),
+      theta: Float64Array.from(model.gradients),
+      loss: loss.item(),
+      stats,
+    };
+  };
+
+  for (const gradient of ['direct', 'checkpoint', 'adjoint'] as GradientMode[]) {
+    it(`${gradient}: odeint through the kernels equals the tensor path to 1e-11`, () => {
+      const model = spiralModel(11);
+      const y0 = batchState(4, 12);
+      const fast = spiralGradients(model, y0, gradient, true);
+      const slow = spiralGradients(model, y0, gradient, false);
+      expect(fast.stats.forward.nfe).toBe(slow.stats.forward.nfe);
+      expect(Math.abs(fast.loss - slow.loss)).toBeLessThan(1e-12 * Math.abs(slow.loss));
+      expect(relErr(fast.y, slow.y)).toBeLessThan(1e-11);
+      expect(relErr(fast.theta, slow.theta)).toBeLessThan(1e-11);
+      if (gradient === 'direct') {
+        // Every accepted step found the hidden and output activations (4 rows × (50 + 2)) of its 7 dopri5
+        // stages among the forward solve's evaluations, so no VJP evaluated f again.
+        const extra = fast.stats.storedFloats - slow.stats.storedFloats;
+        expect(extra).toBe(fast.stats.forward.naccept * 7 * 4 * 52);
+      }
+    });
+  }
+
+  it('many solves recorded before one backward: the same gradient as the tensor path', () => {
+    // More solves than reusable buffers for saved intermediates: the earliest ones evaluate f again.
+    const model = spiralModel(31);
+    const run = (flat: boolean) => {
+      model.zeroGrad();
+      let total: Tensor | null = null;
+      for (let k = 0; k < 7; k++) {
+        const y = new Tensor(batchState(3, 40 + k), [3, 2]);
+        const out = flat
+          ? odeint(model, y, times, options)
+          : odeint(tensorPath(model), y, times, { ...options, params: model.parameterTensors() });
+        const term = sum(mul(out, out));
+        total = total === null ? term : add(total, term);
+      }
+      backward(total as Tensor);
+      return Float64Array.from(model.gradients);
+    };
+    expect(relErr(run(true), run(false))).toBeLessThan(1e-11);
+  });
+
+  it('direct gradients through the kernels match central finite differences', () => {
+    const model = spiralModel(21);
+    const y0 = batchState(4, 22);
+    const g = spiralGradients(model, y0, 'direct', true);
+    const theta = model.parameters;
+    const lossAt = () =>
+      noGrad(() => {
+        const out = odeint(model, new Tensor(Float64Array.from(y0), [4, 2]), times, options);
+        let s = 0;
+        for (let i = 0; i < out.size; i++) s += Math.sin(i + 1) * out.data[i] ** 2;
+        return s;
+      });
+    const h = 1e-6;
+    for (const k of [0, 7, 63, 100, 149, 200, 251]) {
+      const keep = theta[k];
+      theta[k] = keep + h;
+      const up = lossAt();
+      theta[k] = keep - h;
+      const down = lossAt();
+      theta[k] = keep;
+      const fd = (up - down) / (2 * h);
+      expect(Math.abs(g.theta[k] - fd)).toBeLessThan(1e-5 * Math.max(1, Math.abs(fd)));
+    }
+  });
+
+  it('reports non-finite derivatives and mismatched layers with the argument named', () => {
+    const model = spiralModel(1);
+    model.parameters[0] = Number.NaN;
+    const y = new Tensor(Float64Array.of(1, 0.5), [1, 2]);
+    expect(() => noGrad(() => odeint(model, y, [0, 1]))).toThrow(
+      /func: at t = 0 the dynamics returned NaN at flat index 0/,
+    );
+    const rng = new Rng(0);
+    const a = new Linear(2, 5, { rng });
+    const b = new Linear(4, 2, { rng });
+    const params = [...a.parameterTensors(), ...b.parameterTensors()];
+    const layers = [
+      { weight: a.weight, bias: a.bias, activation: 'tanh' as const },
+      { weight: b.weight, bias: b.bias, activation: 'identity' as const },
+    ];
+    expect(() => new MlpField({ shape: [3, 2], parameters: params, layers })).toThrow(
+      /layers\[1\]\.weight.*\[2, 4\].*\[out, 5\]/,
+    );
+    const other = new Linear(5, 2, { rng });
+    expect(
+      () =>
+        new MlpField({
+          shape: [3, 2],
+          parameters: params,
+          layers: [layers[0], { weight: other.weight, bias: other.bias, activation: 'identity' }],
+        }),
+    ).toThrow(/layers\[1\]\.weight: is not one of the parameters/);
   });
 });

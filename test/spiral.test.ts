@@ -56,7 +56,9 @@ describe('spiral experiment', () => {
         'experiment',
         'iters',
         'ms_per_iter',
+        'step_ms_per_iter',
         'final_loss',
+        'smoothed_loss',
         'nfe_forward_mean',
         'nfe_backward_mean',
         'gradient',
@@ -64,6 +66,16 @@ describe('spiral experiment', () => {
     );
     expect(summary).toMatchObject({ experiment: 'spiral', iters: 80, gradient: 'direct' });
     expect(summary.final_loss).toBeLessThan(0.6 * summary.initial_loss);
+    // The smoothed loss is the mean of the last ten whole-trajectory losses (iterations 10, 20, ..., 80).
+    const evals = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.trajectoryLoss !== undefined)
+      .map((m) => m.trajectoryLoss as number);
+    expect(evals).toHaveLength(8);
+    expect(summary.smoothed_loss).toBeCloseTo(evals.reduce((a, b) => a + b, 0) / evals.length, 12);
+    expect(summary.ms_per_iter).toBeGreaterThanOrEqual(summary.step_ms_per_iter);
     expect(summary.nfe_forward_mean).toBeGreaterThan(0);
     expect(summary.nfe_backward_mean).toBeGreaterThan(0);
     const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');

@@ -36,6 +36,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { adjointBackward } from './adjoint.js';
 import { SensitivityError } from './errors.js';
 import { hasDifferentiableDenseOutput } from './runge-kutta-adjoint.js';
+import { claimLease } from './saved-lease.js';
 import { assignStats, emptyBackwardStats, type OdeStats } from './stats.js';
 import { StepTape } from './step-tape.js';
 import { type OdeFunction, VectorField } from './vector-field.js';
@@ -188,6 +189,12 @@ function solverOptions(options: OdeintOptions): IntegratorOptions {
   return out as IntegratorOptions;
 }
 
+/**
+ * Evaluations remembered for 'direct' with dynamics that save their intermediates: an accepted step's
+ * stages are its last evaluations (plus the first-same-as-last stage of the step before).
+ */
+const RING_CAPACITY = 16;
+
 /** Everything the backward pass needs, kept on the recorded node. */
 interface OdeintContext {
   readonly field: VectorField;
@@ -276,6 +283,9 @@ export function odeint(
     outputsAsStops ? { ...solver, tstops: [...userStops, ...interior] } : solver,
     times.map((v) => direction * v),
   );
+  // Started before the integrator, whose set-up evaluates f at (t0, y0): the first step's first stage.
+  const lease = discrete && mode === 'direct' && field.savedSize > 0 ? claimLease() : null;
+  const saving = lease !== null && field.startSaving(RING_CAPACITY, lease);
   const integrator = new OdeIntegrator(problem);
   let tape: StepTape | null = null;
   let stepper: RungeKuttaStepper | null = null;
@@ -295,6 +305,8 @@ export function odeint(
       options.checkpoints ?? Number.POSITIVE_INFINITY,
       !outputsAsStops,
       times.length,
+      saving ? field : null,
+      lease,
     );
   }
   const T = times.length;
@@ -327,6 +339,7 @@ export function odeint(
       }
     }
   }
+  field.stopSaving();
   const stats = options.stats;
   if (stats !== undefined) {
     assignStats(stats.forward, integrator.stats);

@@ -117,7 +117,8 @@ export class RungeKuttaAdjoint {
 
   /**
    * Recomputes a step from its start state (checkpoint mode): writes the used stage inputs into `dest` and
-   * the end state into `yEnd`. Returns the number of evaluations of f.
+   * the end state into `yEnd`, and (when `saved` is given) the used stages' intermediates into `saved` from
+   * `savedAt`. Returns the number of evaluations of f.
    */
   recompute(
     field: VectorField,
@@ -128,8 +129,11 @@ export class RungeKuttaAdjoint {
     dest: Float64Array,
     at: number,
     yEnd: Float64Array,
+    saved: Float64Array | null = null,
+    savedAt = 0,
   ): number {
     const { n, stages, a, b, used, stageF } = this;
+    const size = saved === null ? 0 : field.savedSize;
     let slot = at;
     let evals = 0;
     for (let i = 0; i < stages; i++) {
@@ -144,6 +148,7 @@ export class RungeKuttaAdjoint {
         yi[q] = y0[q] + h * acc;
       }
       field.evaluate(this.stageTime(i, t0, t1, h), yi, stageF.subarray(i * n, (i + 1) * n));
+      if (saved !== null) field.saveLast(saved, savedAt + evals * size);
       evals++;
       slot += n;
     }
@@ -158,7 +163,8 @@ export class RungeKuttaAdjoint {
   /**
    * Backpropagates `lambda` = ∂L/∂y₁ through one step in place (it becomes ∂L/∂y₀), adding the parameter
    * cotangent to `thetaBar` (when given). `stageInputs` holds the used stage inputs from offset `at`.
-   * Returns Σ t̄ᵢ, the sensitivity to shifting all stage times together.
+   * When `saved` is given, the used stages' intermediates are stored there from `savedAt` (in stage order)
+   * and the VJPs start from them. Returns Σ t̄ᵢ, the sensitivity to shifting all stage times together.
    */
   backpropagate(
     field: VectorField,
@@ -170,8 +176,12 @@ export class RungeKuttaAdjoint {
     lambda: Float64Array,
     thetaBar: Float64Array | null,
     interior: InteriorOutputs | null,
+    saved: Float64Array | null = null,
+    savedAt = 0,
   ): number {
     const { n, stages, a, b, used, stageBar, yBarStage } = this;
+    const size = saved === null ? 0 : field.savedSize;
+    let k = this.usedCount - 1;
     for (let i = 0; i < stages; i++) {
       const off = i * n;
       const w = h * b[i];
@@ -184,15 +194,15 @@ export class RungeKuttaAdjoint {
     for (let i = stages - 1; i >= 0; i--) {
       if (used[i] === 0) continue;
       yBarStage.fill(0);
-      tBar += field.vjp(
-        this.stageTime(i, t0, t1, h),
-        stageInputs.subarray(slot, slot + n),
-        stageBar.subarray(i * n, (i + 1) * n),
-        yBarStage,
-        thetaBar,
-        null,
-      );
+      const ti = this.stageTime(i, t0, t1, h);
+      const yi = stageInputs.subarray(slot, slot + n);
+      const vi = stageBar.subarray(i * n, (i + 1) * n);
+      tBar +=
+        saved === null
+          ? field.vjp(ti, yi, vi, yBarStage, thetaBar, null)
+          : field.vjpSaved(ti, yi, vi, yBarStage, thetaBar, saved, savedAt + k * size);
       slot -= n;
+      k--;
       for (let q = 0; q < n; q++) lambda[q] += yBarStage[q];
       for (let j = 0; j < i; j++) {
         const w = h * a[i * stages + j];

@@ -2,7 +2,9 @@
  * What the forward solve keeps for the discrete-adjoint gradient modes, and their backward pass.
  *
  * - 'direct' keeps every accepted step's stage inputs (memory grows with the number of steps, no
- *   recomputation).
+ *   recomputation). For dynamics with flat kernels that save their intermediates, it also keeps those of
+ *   every used stage (found among the forward solve's last evaluations), so that the VJPs start from them
+ *   instead of evaluating f again.
  * - 'checkpoint' keeps each step's times and the start states of at most `checkpoints` evenly spaced steps
  *   (every step when unlimited). The backward pass recomputes one segment between checkpoints at a time with
  *   the recorded step sizes, then backpropagates through it with the same discrete adjoint as 'direct'.
@@ -14,6 +16,7 @@
 import type { RungeKuttaStepper } from '../ode/runge-kutta.js';
 import { GrowableBuffer } from './growable.js';
 import { type InteriorOutputs, RungeKuttaAdjoint } from './runge-kutta-adjoint.js';
+import type { SavedLease } from './saved-lease.js';
 import type { BackwardStats } from './stats.js';
 import type { VectorField } from './vector-field.js';
 
@@ -38,6 +41,10 @@ export class StepTape {
   private readonly outputTheta: Float64Array;
   private readonly outputH: Float64Array;
   private steps = 0;
+  /** Where each step's saved intermediates start in the lease's buffer ('direct' with `saving`; −1: none). */
+  private readonly savedAt = new GrowableBuffer(64);
+  private readonly savedSize: number;
+  private readonly savedGeneration: number;
 
   constructor(
     private readonly mode: 'direct' | 'checkpoint',
@@ -48,7 +55,13 @@ export class StepTape {
     /** Outputs may lie inside steps (read from dense output). */
     private readonly dense: boolean,
     numOutputs: number,
+    /** The dynamics whose last evaluations to take intermediates from ('direct' only), or null. */
+    private readonly saving: VectorField | null = null,
+    /** Where to keep them (claimed for this solve). */
+    private readonly lease: SavedLease | null = null,
   ) {
+    this.savedSize = saving === null || lease === null ? 0 : saving.savedSize;
+    this.savedGeneration = lease === null ? -1 : lease.generation;
     this.outputStep = new Int32Array(numOutputs).fill(-1);
     this.outputTheta = new Float64Array(numOutputs);
     this.outputH = new Float64Array(numOutputs);
@@ -68,6 +81,7 @@ export class StepTape {
       const adj = this.adjoint;
       const off = this.states.reserve(adj.usedCount * n);
       adj.stageInputsFromStepper(yPrev, stages, h, this.states.data, off);
+      if (this.savedSize > 0) this.saveStages(d * stepper.tPrev, d * stepper.t, d * h, off);
     } else if (this.steps % this.stride === 0) {
       this.checkpointSteps.push(this.steps);
       const off = this.states.reserve(n);
@@ -75,6 +89,28 @@ export class StepTape {
       if (this.checkpointSteps.length > this.maxCheckpoints) this.thin();
     }
     this.steps++;
+  }
+
+  /** Take the intermediates of this step's used stages from the dynamics' last evaluations (all or none). */
+  private saveStages(t0: number, t1: number, h: number, off: number): void {
+    const adj = this.adjoint as RungeKuttaAdjoint;
+    const field = this.saving as VectorField;
+    const n = this.n;
+    const size = this.savedSize;
+    const saved = (this.lease as SavedLease).saved;
+    const start = saved.reserve(adj.usedCount * size);
+    let k = 0;
+    for (let i = 0; i < adj.stages; i++) {
+      if (adj.used[i] === 0) continue;
+      const input = this.states.data.subarray(off + k * n, off + (k + 1) * n);
+      if (!field.findSaved(adj.stageTime(i, t0, t1, h), input, saved.data, start + k * size)) {
+        saved.length = start;
+        this.savedAt.push(-1);
+        return;
+      }
+      k++;
+    }
+    this.savedAt.push(start);
   }
 
   /** Keep every other checkpoint and double the stride (so they stay evenly spaced in steps). */
@@ -101,12 +137,17 @@ export class StepTape {
     this.outputH[index] = h;
   }
 
+  private get savedFloats(): number {
+    const lease = this.lease as SavedLease;
+    return lease.generation === this.savedGeneration ? lease.saved.length : 0;
+  }
+
   get numSteps(): number {
     return this.steps;
   }
 
   get storedFloats(): number {
-    return this.times.length + this.states.length;
+    return this.times.length + this.states.length + (this.savedSize > 0 ? this.savedFloats : 0);
   }
 
   /**
@@ -126,12 +167,18 @@ export class StepTape {
     const times = this.times.data;
     let stageTimeBar = 0;
     let segment: Float64Array | null = null;
+    // Intermediates of the recomputed segment's used stages ('checkpoint' with saving dynamics).
+    const segmentSavedSize = this.mode === 'checkpoint' ? field.savedSize * adj.usedCount : 0;
+    let segmentSaved: Float64Array | null = null;
     let segmentStart = this.steps;
     let backwardFloats = 0;
     const stepFloats = adj.usedCount * n;
     const yA = new Float64Array(n);
     const yB = new Float64Array(n);
     let cpIndex = this.checkpointSteps.length - 1;
+    // The saved intermediates are read only if no later solve has claimed the lease since.
+    const savedValid =
+      this.mode === 'direct' && this.savedSize > 0 && this.lease?.generation === this.savedGeneration;
     let nextOutput = this.outputStep.length - 1;
     const indices: number[] = [];
     const theta = new Float64Array(this.outputStep.length);
@@ -166,7 +213,9 @@ export class StepTape {
           const len = m - first + 1;
           if (segment === null || segment.length < len * stepFloats)
             segment = new Float64Array(len * stepFloats);
-          backwardFloats = Math.max(backwardFloats, segment.length);
+          if (segmentSavedSize > 0 && (segmentSaved === null || segmentSaved.length < len * segmentSavedSize))
+            segmentSaved = new Float64Array(len * segmentSavedSize);
+          backwardFloats = Math.max(backwardFloats, segment.length + (segmentSaved?.length ?? 0));
           yA.set(this.states.data.subarray(cpIndex * n, (cpIndex + 1) * n));
           let y = yA;
           let next = yB;
@@ -180,6 +229,8 @@ export class StepTape {
               segment,
               (j - first) * stepFloats,
               next,
+              segmentSaved,
+              (j - first) * segmentSavedSize,
             );
             stats.nfe += e;
             stats.nrecompute += e;
@@ -193,6 +244,15 @@ export class StepTape {
         at = (m - segmentStart) * stepFloats;
       }
       const before = stats.nvjp;
+      let saved: Float64Array | null = null;
+      let savedAt = 0;
+      if (savedValid && this.savedAt.data[m] >= 0) {
+        saved = (this.lease as SavedLease).saved.data;
+        savedAt = this.savedAt.data[m];
+      } else if (segmentSaved !== null) {
+        saved = segmentSaved;
+        savedAt = (m - segmentStart) * segmentSavedSize;
+      }
       stageTimeBar += adj.backpropagate(
         field,
         t0,
@@ -203,6 +263,8 @@ export class StepTape {
         lambda,
         thetaBar,
         indices.length > 0 ? interior : null,
+        saved,
+        savedAt,
       );
       const count = adj.usedCount;
       stats.nvjp = before + count;

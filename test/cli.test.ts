@@ -274,7 +274,12 @@ function spawnCli(
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
 ): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [fixture, ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
+    // Node itself with tsx as a loader (not the tsx CLI, which relays signals to a child process and kills it
+    // when the child is slow to acknowledge, as on a loaded machine): the signal reaches our handler directly.
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -12,6 +12,7 @@ import { backward, noGrad } from '../src/autograd/index.js';
 import { Rng } from '../src/random/index.js';
 import {
   add,
+  allocResidentFloat64,
   linear,
   matmul,
   randn,
@@ -57,7 +58,10 @@ function timeIt(fn: () => unknown, targetMs: number, runs: number): number {
   return samples[Math.floor(samples.length / 2)];
 }
 
-/** The 2→64→64→2 tanh MLP with parameters as views into one flat vector (as src/nn lays them out). */
+/**
+ * The 2→64→64→2 tanh MLP with parameters as views into one flat vector allocated the way src/nn allocates it
+ * (`allocResidentFloat64`).
+ */
 function makeMlp(rng: Rng) {
   const sizes: [number, number][] = [
     [64, 2],
@@ -66,8 +70,8 @@ function makeMlp(rng: Rng) {
   ];
   let total = 0;
   for (const [o, i] of sizes) total += o * i + o;
-  const theta = new Float64Array(total);
-  const grad = new Float64Array(total);
+  const theta = allocResidentFloat64(total);
+  const grad = allocResidentFloat64(total);
   rng.fillNormal(theta, 0, 0.3);
   const params: Tensor[] = [];
   let off = 0;

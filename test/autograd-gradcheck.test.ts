@@ -228,7 +228,12 @@ describe('gradcheck: normalisation and losses', () => {
     check((x) => crossEntropy(x, [2, 0, 1]), [randn([3, 4], rng)]);
     check((x) => crossEntropy(x, [3, 1, 1], { reduction: 'sum' }), [randn([3, 4], rng)]);
   });
-  it('MSE', () => check((a, b) => mseLoss(a, b), [randn([3, 4], rng), randn([3, 4], rng)]));
+  it('MSE', () => {
+    check((a, b) => mseLoss(a, b), [randn([3, 4], rng), randn([3, 4], rng)]);
+    check((a, b) => mseLoss(a, b, { reduction: 'sum' }), [randn([3, 4], rng), randn([3, 4], rng)]);
+    check((a, b) => mseLoss(a, b), [randn([3, 4], rng), randn([4], rng)]);
+    check((a, b) => mseLoss(a, b, { reduction: 'none' }), [randn([2, 3], rng), randn([2, 3], rng)]);
+  });
   it('Gaussian log-likelihood', () => {
     check(
       (x, m, lv) => gaussianLogLikelihood(x, m, lv),

@@ -31,6 +31,7 @@ import {
   matmul,
   max,
   mean,
+  mseLoss,
   mul,
   neg,
   pow,
@@ -95,6 +96,12 @@ describe('second derivatives of elementwise ops', () => {
     check2(mul, [randn([3, 1], rng), randn([1, 4], rng)]);
     check2(div, [randn([2, 3], rng), positive([3])]);
     check2(pow, [positive([2, 3]), randn([3], rng)]);
+  });
+
+  it('mseLoss (fused for same shapes, composed when broadcasting)', () => {
+    check2((a, b) => mseLoss(a, b), [randn([3, 2], rng), randn([3, 2], rng)]);
+    check2((a, b) => mseLoss(a, b, { reduction: 'sum' }), [randn([3, 2], rng), randn([3, 2], rng)]);
+    check2((a, b) => mseLoss(a, b), [randn([3, 2], rng), randn([2], rng)]);
   });
 });
 

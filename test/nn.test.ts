@@ -73,16 +73,19 @@ describe('flat parameter vector', () => {
 
   it('parameter tensors and their gradients are views into the flat vectors', () => {
     const model = new OdeFunc(new Rng(1)).finalize();
+    const base = model.parameters.byteOffset;
+    const gradBase = model.gradients.byteOffset;
     let offset = 0;
     for (const [, t] of model.namedParameters()) {
       expect(t.data.buffer).toBe(model.parameters.buffer);
-      expect(t.data.byteOffset).toBe(offset * 8);
+      expect(t.data.byteOffset - base).toBe(offset * 8);
       expect(t.grad?.data.buffer).toBe(model.gradients.buffer);
+      expect((t.grad?.data.byteOffset ?? -1) - gradBase).toBe(offset * 8);
       offset += t.size;
     }
     // A child's vector is the matching slice of the root's.
     const second = model.net.at(2) as Linear;
-    expect(second.parameters.byteOffset).toBe(9 * 8);
+    expect(second.parameters.byteOffset - base).toBe(9 * 8);
     expect(second.parameters.length).toBe(8);
     model.parameters[9] = 42;
     expect(second.weight.data[0]).toBe(42);
@@ -152,6 +155,9 @@ describe('flat parameter vector', () => {
     const outer = new Sequential(inner, new Tanh()).finalize();
     expect(Array.from(outer.parameters)).toEqual(values);
     expect(inner.parameters.buffer).toBe(outer.parameters.buffer);
+    expect(inner.parameters.byteOffset).toBe(outer.parameters.byteOffset);
+    outer.parameters[0] = 7;
+    expect(inner.weight.data[0]).toBe(7);
   });
 });
 

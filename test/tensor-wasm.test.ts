@@ -1,18 +1,40 @@
 /** The WebAssembly SIMD kernels agree with the scalar kernels and with Math.tanh. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradcheck, gradgradcheck } from '../src/autograd/index.js';
+import { backward, gradcheck, gradgradcheck } from '../src/autograd/index.js';
 import { Rng } from '../src/random/index.js';
 import {
+  allocResidentFloat64,
   fromArray,
   linear,
   matmul,
   randn,
   setWasmKernelsEnabled,
   sum,
+  Tensor,
   tanh,
   transpose,
   wasmKernelsAvailable,
 } from '../src/tensor/index.js';
+
+/** Reference product op(A)·op(B) by the textbook triple loop. */
+function naiveProduct(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Float64Array {
+  const ad = a.data;
+  const bd = b.data;
+  const [ar, ac] = a.shape;
+  const [br, bc] = b.shape;
+  const m = transA ? ac : ar;
+  const k = transA ? ar : ac;
+  const n = transB ? br : bc;
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++)
+        s += ad[transA ? p * ac + i : i * ac + p] * bd[transB ? j * bc + p : p * bc + j];
+      out[i * n + j] = s;
+    }
+  return out;
+}
 
 afterAll(() => {
   setWasmKernelsEnabled(true);
@@ -56,6 +78,88 @@ describe('WebAssembly SIMD kernels', () => {
         for (let i = 0; i < f.length; i++)
           expect(Math.abs(f[i] - s[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(s[i])));
       }
+    }
+  });
+
+  it('products with few rows or tiny sizes agree with the textbook loop, in every layout', () => {
+    const rng = new Rng(14);
+    for (const [m, k, n] of [
+      [1, 2, 64],
+      [1, 64, 64],
+      [1, 64, 2],
+      [2, 1, 64],
+      [3, 5, 7],
+      [1, 3, 3],
+      [5, 6, 10],
+      [15, 64, 64],
+      [16, 12, 9],
+      [7, 1, 1],
+    ]) {
+      const a = randn([m, k], rng);
+      const b = randn([k, n], rng);
+      const at = transpose(a).clone();
+      const bt = transpose(b).clone();
+      for (const [wasm, label] of [
+        [true, 'wasm'],
+        [false, 'scalar'],
+      ] as const) {
+        setWasmKernelsEnabled(wasm);
+        const got = [matmul(a, b), matmul(transpose(at), b), matmul(a, transpose(bt)), linear(a, bt)];
+        const want = [
+          naiveProduct(a, b, false, false),
+          naiveProduct(at, b, true, false),
+          naiveProduct(a, bt, false, true),
+          naiveProduct(a, bt, false, true),
+        ];
+        for (let q = 0; q < got.length; q++) {
+          const g = got[q].data;
+          for (let i = 0; i < g.length; i++)
+            expect(Math.abs(g[i] - want[q][i]), `${label} ${m}x${k}x${n} case ${q}`).toBeLessThanOrEqual(
+              1e-12 * Math.max(1, Math.abs(want[q][i])),
+            );
+        }
+      }
+      setWasmKernelsEnabled(true);
+    }
+  });
+
+  it('resident storage is zero-filled, and layers on it give the same values and gradients', () => {
+    const rng = new Rng(15);
+    const r = allocResidentFloat64(1000);
+    expect(r.length).toBe(1000);
+    expect(r.every((v) => v === 0)).toBe(true);
+    const r2 = allocResidentFloat64(3);
+    r2[0] = 1;
+    expect(r[999]).toBe(0);
+    for (const batch of [1, 3, 16]) {
+      const w = randn([64, 64], rng, { std: 0.2 });
+      const bias = randn([64], rng);
+      const x = randn([batch, 64], rng);
+      const run = (resident: boolean) => {
+        const n = 64 * 64 + 64;
+        const theta = resident ? allocResidentFloat64(n) : new Float64Array(n);
+        const grad = resident ? allocResidentFloat64(n) : new Float64Array(n);
+        theta.set(w.data, 0);
+        theta.set(bias.data, 4096);
+        const wt = Tensor.leafView(theta.subarray(0, 4096), [64, 64], grad.subarray(0, 4096));
+        const bt = Tensor.leafView(theta.subarray(4096), [64], grad.subarray(4096));
+        const xt = new Tensor(x.data.slice(), x.shape, true);
+        const y = linear(tanh(linear(xt, wt, bt)), wt, bt);
+        backward(sum(tanh(y)));
+        // Accumulates: a second pass doubles the gradient.
+        backward(sum(tanh(linear(tanh(linear(xt, wt, bt)), wt, bt))));
+        return { y: Array.from(y.data), grad: Array.from(grad), gx: Array.from(xt.grad?.data ?? []) };
+      };
+      const plain = run(false);
+      const res = run(true);
+      for (const key of ['y', 'grad', 'gx'] as const) {
+        expect(res[key].length).toBe(plain[key].length);
+        for (let i = 0; i < plain[key].length; i++)
+          expect(Math.abs(res[key][i] - plain[key][i])).toBeLessThanOrEqual(
+            1e-12 * Math.max(1, Math.abs(plain[key][i])),
+          );
+      }
+      expect(plain.grad.some((v) => v !== 0)).toBe(true);
     }
   });
 

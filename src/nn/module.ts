@@ -14,8 +14,14 @@
  * then each child's (pre-order), with dotted names such as `net.0.weight`. A subtree's parameters are
  * therefore contiguous in θ, and a child's `parameters` is the matching subarray of its root's vector.
  * Because the names match, parameter files move between this library and PyTorch `state_dict`s.
+ *
+ * The flat vectors are allocated as resident storage of the matrix-product kernels (`allocResidentFloat64`),
+ * so small layers multiply by their weights and accumulate their weight gradients in place. They are views
+ * into a shared buffer: use `byteOffset`/`length` (not the whole `buffer`) when handing them to byte-level
+ * APIs.
  */
 import type { Rng } from '../random/index.js';
+import { allocResidentFloat64 } from '../tensor/kernels-wasm.js';
 import { Tensor } from '../tensor/tensor.js';
 import { NnError } from './errors.js';
 import { fanInOut, type Initializer } from './init.js';
@@ -184,8 +190,9 @@ export abstract class Module {
     }
     const modules = this.namedModules();
     const total = this.numParameters;
-    const parameters = new Float64Array(total);
-    const gradients = new Float64Array(total);
+    // Resident storage lets the small-product kernels read weights and accumulate weight gradients in place.
+    const parameters = allocResidentFloat64(total);
+    const gradients = allocResidentFloat64(total);
     const starts = new Map<Module, number>();
     const all: Parameter[] = [];
     let offset = 0;

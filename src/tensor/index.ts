@@ -16,7 +16,11 @@ export {
   zerosLike,
 } from './factories.js';
 export type { TensorData } from './kernels.js';
-export { setWasmKernelsEnabled, wasmGemmAvailable as wasmKernelsAvailable } from './kernels-wasm.js';
+export {
+  allocResidentFloat64,
+  setWasmKernelsEnabled,
+  wasmGemmAvailable as wasmKernelsAvailable,
+} from './kernels-wasm.js';
 export { type Conv2dOptions, conv2d } from './ops/conv.js';
 export {
   abs,

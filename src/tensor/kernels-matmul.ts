@@ -4,7 +4,11 @@
  * Transposition is a flag rather than a copy at the tensor level: the backward pass of a product needs Gᵀ·A
  * and G·Bᵀ, and a linear layer stores W as [out, in] and needs x·Wᵀ.
  *
- * Products with enough work go to the WebAssembly SIMD kernel (kernels-wasm.ts), about 3–4x faster. Otherwise,
+ * Products with few rows (a layer evaluated at a small batch, and every weight-gradient product) go to the
+ * WebAssembly row kernels (kernels-wasm.ts), which read operands that live in resident storage (a model's flat
+ * parameter and gradient vectors) in place, so a 64×64 layer at batch 1 costs no copy of its weights. Other
+ * products with enough work go to the packed WebAssembly SIMD kernel, about 3–4x faster than scalar code;
+ * tiny products use plain strided loops. Otherwise,
  * every product is computed in "dot form": rows of op(A) and columns of op(B), both contiguous along k,
  * by a 4×2 register-blocked micro-kernel (8 accumulators, 6 loads per 8 multiply–adds; measured faster in V8
  * than 4×4, which spills, and than the i-k-j "axpy" form, which loads and stores C in its inner loop). An
@@ -13,8 +17,16 @@
  * that case uses unpacked row loops instead. Columns of op(B) are processed in panels sized to stay in L2.
  */
 import type { TensorData } from './kernels.js';
-import { wasmGemm, wasmState } from './kernels-wasm.js';
+import { wasmGemm, wasmRowsGemm, wasmState } from './kernels-wasm.js';
 
+/** Work (m·n·k) from which a WASM row kernel beats the scalar loops (call and copy overhead). */
+const ROWS_MIN_WORK = 64;
+/** Work (m·n·k) below which the scalar path uses plain strided loops instead of packing. */
+const TINY_MAX_WORK = 256;
+/** Largest B (n·k doubles, 256 KiB) the row kernels stream once per row of the result. */
+const ROWS_MAX_B = 32_768;
+/** Rows from which A·Bᵀ goes to the packed kernel rather than the row kernel. */
+const ROWS_MAX_M_NT = 16;
 /** Work (m·n·k) from which the WASM kernel pays for copying its operands. */
 const WASM_MIN_WORK = 4096;
 /** Largest operand footprint (in doubles, 1 GiB) copied into WASM memory; bigger products stay in JS. */
@@ -63,12 +75,25 @@ export function gemmKernel(
 ): void {
   if (
     wasmState.enabled &&
+    m * n * k >= ROWS_MIN_WORK &&
+    n * k <= ROWS_MAX_B &&
+    (!transB || m < ROWS_MAX_M_NT || k < 8) &&
+    wasmRowsGemm(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, accumulate)
+  ) {
+    return;
+  }
+  if (
+    wasmState.enabled &&
     k >= 8 &&
     m * n * k >= WASM_MIN_WORK &&
     (m >= 4 || (transB && !transA)) &&
     (m + 4) * (k + 2) + (n + 2) * (k + 2) + (m + 4) * (n + 2) <= WASM_MAX_ELEMENTS
   ) {
     wasmGemm(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, accumulate);
+    return;
+  }
+  if (m * n * k < TINY_MAX_WORK) {
+    tinyGemm(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, accumulate);
     return;
   }
   if (!accumulate) {
@@ -109,6 +134,63 @@ export function gemmKernel(
   for (let j0 = 0; j0 < n; j0 += panel) {
     const j1 = Math.min(j0 + panel, n);
     dotForm(m, n, k, j0, j1, pa, pao, pb, pbo, c, cOff);
+  }
+}
+
+/**
+ * Tiny products (the first and last layer of a small MLP at batch 1): strided loops reading both operands in
+ * place, since packing or a kernel call would cost more than the arithmetic. The innermost loop runs over the
+ * longest of the three dimensions, so that loop overhead is paid on the short ones only.
+ */
+function tinyGemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: TensorData,
+  aOff: number,
+  b: TensorData,
+  bOff: number,
+  c: TensorData,
+  cOff: number,
+  accumulate: boolean,
+): void {
+  const sai = transA ? 1 : k;
+  const sap = transA ? m : 1;
+  const sbp = transB ? 1 : n;
+  const sbj = transB ? k : 1;
+  if (k >= m && k >= n) {
+    for (let i = 0; i < m; i++) {
+      const ai = aOff + i * sai;
+      const ci = cOff + i * n;
+      for (let j = 0; j < n; j++) {
+        let s = accumulate ? c[ci + j] : 0;
+        for (let p = 0, ap = ai, bp = bOff + j * sbj; p < k; p++, ap += sap, bp += sbp) s += a[ap] * b[bp];
+        c[ci + j] = s;
+      }
+    }
+    return;
+  }
+  if (!accumulate) {
+    const end = cOff + m * n;
+    for (let i = cOff; i < end; i++) c[i] = 0;
+  }
+  if (n >= m) {
+    for (let i = 0; i < m; i++) {
+      const ci = cOff + i * n;
+      for (let p = 0; p < k; p++) {
+        const v = a[aOff + i * sai + p * sap];
+        for (let j = 0, bj = bOff + p * sbp; j < n; j++, bj += sbj) c[ci + j] += v * b[bj];
+      }
+    }
+    return;
+  }
+  for (let j = 0; j < n; j++) {
+    for (let p = 0; p < k; p++) {
+      const v = b[bOff + p * sbp + j * sbj];
+      for (let i = 0, ai = aOff + p * sap, ci = cOff + j; i < m; i++, ai += sai, ci += n) c[ci] += v * a[ai];
+    }
   }
 }
 

@@ -2,9 +2,10 @@
  * Losses and log-densities: cross-entropy with integer labels, mean squared error, the diagonal Gaussian
  * log-likelihood and the KL divergence between diagonal Gaussians (the ELBO terms of latent ODEs).
  */
+import { gradMode, type Node, record } from '../../autograd/node.js';
 import { formatShape, TensorError } from '../errors.js';
-import { broadcastShapes } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { broadcastShapes, sameShape } from '../shape.js';
+import { allocLike, Tensor } from '../tensor.js';
 import { add, addScalar, exp, mul, mulScalar, neg, square, sub } from './elementwise.js';
 import { logSoftmax } from './norm.js';
 import { mean, sum } from './reduce.js';
@@ -68,7 +69,51 @@ export function crossEntropy(
 /** Mean squared error (pred − target)², broadcasting. Default reduction: mean. */
 export function mseLoss(pred: Tensor, target: Tensor, options?: { readonly reduction?: Reduction }): Tensor {
   broadcastShapes('mseLoss', pred.shape, target.shape);
-  return reduce('mseLoss', square(sub(pred, target)), options?.reduction ?? 'mean');
+  const reduction = options?.reduction ?? 'mean';
+  if (
+    (reduction === 'mean' || reduction === 'sum') &&
+    sameShape(pred.shape, target.shape) &&
+    pred._data.constructor === target._data.constructor &&
+    pred.size > 0
+  ) {
+    return fusedMse(pred, target, reduction === 'mean' ? 1 / pred.size : 1);
+  }
+  return reduce('mseLoss', square(sub(pred, target)), reduction);
+}
+
+/** scale·Σ(pred − target)² for same-shape operands as one recorded op (the common training loss). */
+function fusedMse(pred: Tensor, target: Tensor, scale: number): Tensor {
+  const p = pred.data;
+  const t = target.data;
+  let s = 0;
+  for (let i = 0; i < p.length; i++) {
+    const d = p[i] - t[i];
+    s += d * d;
+  }
+  const o = allocLike(p, 1);
+  o[0] = s * scale;
+  const out = new Tensor(o, []);
+  if (gradMode.enabled && (pred.requiresGrad || target.requiresGrad))
+    record(out, 'mseLoss', mseVjp, [pred, target], null, scale);
+  return out;
+}
+
+function mseVjp(node: Node, g: Tensor): (Tensor | null)[] {
+  const [pred, target] = node.inputs;
+  const scale = node.aux as number;
+  let gp: Tensor;
+  if (gradMode.enabled) {
+    // Differentiable form (higher-order derivatives): 2·scale·(pred − target)·g.
+    gp = mul(mulScalar(sub(pred, target), 2 * scale), g);
+  } else {
+    const p = pred.data;
+    const t = target.data;
+    const c = 2 * scale * g.item();
+    const o = allocLike(p, p.length);
+    for (let i = 0; i < p.length; i++) o[i] = c * (p[i] - t[i]);
+    gp = new Tensor(o, pred.shape);
+  }
+  return [pred.requiresGrad ? gp : null, target.requiresGrad ? neg(gp) : null];
 }
 
 const LOG_TWO_PI = Math.log(2 * Math.PI);

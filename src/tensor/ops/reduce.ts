@@ -45,6 +45,12 @@ function keptShape(shape: readonly number[], axes: readonly number[], keepdim: b
 
 function sumVjp(node: Node, g: Tensor): (Tensor | null)[] {
   const x = node.inputs[0];
+  if (g.size === 1 && !gradMode.enabled) {
+    // Whole-tensor sum without a graph: the cotangent is g broadcast to every entry.
+    const o = allocLike(g._data, x.size);
+    o.fill(g.item());
+    return [new Tensor(o, x.shape)];
+  }
   const keepShape = node.aux as number[];
   return [expand(reshape(g, keepShape), x.shape)];
 }

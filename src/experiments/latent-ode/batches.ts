@@ -1,0 +1,89 @@
+/**
+ * Turns spiral data and observation subsets into {@link ObservationBatch}es, and measures extrapolation error.
+ */
+import type { SpiralDataset } from '../../data/spirals.js';
+import type { ObservationBatch } from '../../models/latent-ode-batch.js';
+
+/**
+ * A training batch of the given spiral rows: each row's `n` observation indices (obs [count, n]) into the
+ * observed window. The solver grid is the sorted union of the batch's observation times and the window end
+ * (the upper limit of the Poisson integral); grid[0] = 0 is the time of z(t0).
+ */
+export function spiralTrainingBatch(
+  data: SpiralDataset,
+  obs: Int32Array,
+  n: number,
+  rows: ArrayLike<number>,
+): ObservationBatch {
+  const T = data.times.length;
+  const window = data.trainPoints;
+  const used = new Uint8Array(window);
+  used[0] = 1;
+  used[window - 1] = 1;
+  for (let b = 0; b < rows.length; b++) for (let k = 0; k < n; k++) used[obs[rows[b] * n + k]] = 1;
+  const position = new Int32Array(window).fill(-1);
+  const times: number[] = [];
+  for (let j = 0; j < window; j++) {
+    if (used[j] === 0) continue;
+    position[j] = times.length;
+    times.push(data.times[j]);
+  }
+  const count = rows.length;
+  const index = new Int32Array(count * n);
+  const values = new Float64Array(count * n * 2);
+  for (let b = 0; b < count; b++) {
+    const r = rows[b];
+    for (let k = 0; k < n; k++) {
+      const j = obs[r * n + k];
+      index[b * n + k] = position[j];
+      values[(b * n + k) * 2] = data.noisy[(r * T + j) * 2];
+      values[(b * n + k) * 2 + 1] = data.noisy[(r * T + j) * 2 + 1];
+    }
+  }
+  const windowEnd = new Int32Array(count).fill(position[window - 1]);
+  return { rows: count, obsDim: 2, slots: n, grid: Float64Array.from(times), index, values, windowEnd };
+}
+
+/** All rows of `data`, on the full sample grid (observed window and extrapolation times). */
+export function spiralEvaluationBatch(data: SpiralDataset, obs: Int32Array, n: number): ObservationBatch {
+  const T = data.times.length;
+  const count = data.count;
+  const values = new Float64Array(count * n * 2);
+  for (let r = 0; r < count; r++) {
+    for (let k = 0; k < n; k++) {
+      const j = obs[r * n + k];
+      values[(r * n + k) * 2] = data.noisy[(r * T + j) * 2];
+      values[(r * n + k) * 2 + 1] = data.noisy[(r * T + j) * 2 + 1];
+    }
+  }
+  const windowEnd = new Int32Array(count).fill(data.trainPoints - 1);
+  return { rows: count, obsDim: 2, slots: n, grid: data.times, index: obs.slice(), values, windowEnd };
+}
+
+/**
+ * Root-mean-square error against the noise-free curve over the extrapolation samples. `predicted` is
+ * [count, predictedLength, 2] and its first time index corresponds to sample `predictedStart` (0 for a full
+ * trajectory, `trainPoints` for an extrapolation-only prediction).
+ */
+export function extrapolationRmse(
+  data: SpiralDataset,
+  predicted: Float64Array,
+  predictedLength: number,
+  predictedStart: number,
+): number {
+  const T = data.times.length;
+  let sq = 0;
+  let n = 0;
+  for (let r = 0; r < data.count; r++) {
+    for (let j = data.trainPoints; j < T; j++) {
+      const p = (r * predictedLength + (j - predictedStart)) * 2;
+      const c = (r * T + j) * 2;
+      for (let d = 0; d < 2; d++) {
+        const e = predicted[p + d] - data.clean[c + d];
+        sq += e * e;
+        n++;
+      }
+    }
+  }
+  return Math.sqrt(sq / n);
+}

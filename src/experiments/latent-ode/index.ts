@@ -1,0 +1,293 @@
+/**
+ * `neuralode train latent-ode`: the latent ODE of Chen et al. (NeurIPS 2018, section 5) on irregularly
+ * sampled 2-D spirals, against an RNN baseline, reporting the extrapolation RMSE of the paper's Table 2; or,
+ * with `--data series.csv`, a latent ODE trained on the user's own series with forecasts written to CSV.
+ *
+ * Data (src/data/spirals.ts): `--spirals` training and `--test-spirals` held-out Archimedean spirals
+ * r = 0.3·θ centred on the origin, θ on a grid of 1000 values over [0, 6π]; each trajectory has its own random
+ * start on the grid, half run counter-clockwise (outwards), half clockwise (inwards), with 200 consecutive
+ * grid samples: samples 0–99 are the observed window (times 0 … 1.87, one time unit per radian), samples
+ * 100–199 the extrapolation window (`--centre c` moves the counter-clockwise family to (c, 0) and the clockwise
+ * one to (−c, 0), as torchdiffeq's example does with c = 5). Observations get Gaussian noise of std `--noise` (0.3, torchdiffeq's
+ * value). Each trajectory is observed at `--obs` n distinct random samples of its observed window (n = 100:
+ * all of them), the same subset throughout training.
+ *
+ * RMSE (Table 2): after training, each test spiral's n noisy observations are encoded (posterior mean of
+ * z(t0) for the latent ODE; the RNN reads them and then feeds its own predictions back), the model predicts
+ * samples 100–199, and the RMSE is √(mean over test spirals, those 100 samples and both coordinates of
+ * (prediction − noise-free position)²).
+ */
+import { defineExperiment, type ExperimentConfig, type ExperimentContext } from '../../cli/experiments.js';
+import { option } from '../../cli/options.js';
+import { makeSpirals, sampleObservationIndices } from '../../data/spirals.js';
+import { LatentOde } from '../../models/latent-ode.js';
+import { RnnBaseline } from '../../models/rnn-baseline.js';
+import { Adam } from '../../optim/adam.js';
+import { CosineSchedule } from '../../optim/schedules.js';
+import { RunError } from '../../run/errors.js';
+import { extrapolationRmse, spiralEvaluationBatch, spiralTrainingBatch } from './batches.js';
+import { runCsvLatentOde } from './csv-run.js';
+import { lossFigure, spiralPanels } from './figures.js';
+
+const OPTIONS = {
+  model: option.choice('--model <name>', 'latent-ode, rnn (baseline) or both', 'latent-ode', [
+    'latent-ode',
+    'rnn',
+    'both',
+  ] as const),
+  obs: option.string('--obs <list>', 'observations per training trajectory, e.g. 30 or 30,50,100', '100'),
+  batchSize: option.integer(
+    '--batch-size <n>',
+    'trajectories per iteration (1000: the full training set)',
+    1000,
+    {
+      min: 1,
+    },
+  ),
+  lr: option.number('--lr <x>', 'Adam learning rate', 0.01, { min: 0, exclusiveMin: true }),
+  schedule: option.choice(
+    '--schedule <name>',
+    'learning-rate schedule: cosine decay to lr/20, or constant',
+    'cosine',
+    ['cosine', 'constant'] as const,
+  ),
+  spirals: option.integer('--spirals <n>', 'training spirals', 1000, { min: 2 }),
+  testSpirals: option.integer('--test-spirals <n>', 'held-out test spirals', 100, { min: 1 }),
+  noise: option.number('--noise <x>', 'observation noise std of the spirals', 0.3, { min: 0 }),
+  centre: option.number(
+    '--centre <c>',
+    'counter-clockwise spirals centred at (c, 0), clockwise ones at (-c, 0)',
+    0,
+    { min: 0 },
+  ),
+  observationStd: option.number('--observation-std <x>', 'std of the Gaussian likelihood', 0.3, {
+    min: 0,
+    exclusiveMin: true,
+  }),
+  activation: option.choice('--activation <name>', 'activation of the latent dynamics MLP', 'elu', [
+    'elu',
+    'tanh',
+  ] as const),
+  poisson: option.flag('--poisson', 'also model the observation times with a Poisson process'),
+  maxStep: option.number('--max-step <x>', 'largest RK4 step of the latent ODE', 0.1, {
+    min: 0,
+    exclusiveMin: true,
+  }),
+  data: option.string('--data <file>', 'train on your own series: CSV id,time,<variables…>', ''),
+  forecast: option.number(
+    '--forecast <h>',
+    'forecast horizon for --data (0: 25% of the longest series span)',
+    0,
+    {
+      min: 0,
+    },
+  ),
+  forecastPoints: option.integer('--forecast-points <n>', 'forecast times per series for --data', 20, {
+    min: 1,
+  }),
+  skipFigures: { ...option.flag('--skip-figures', 'do not render figures'), affectsResult: false },
+};
+
+export type LatentOdeExperimentConfig = ExperimentConfig<typeof OPTIONS>;
+
+type ModelKind = 'latent-ode' | 'rnn';
+
+/** Parses `--obs`: distinct integers in [1, window], in the order given. */
+export function parseObservationCounts(raw: string, window: number): number[] {
+  const counts = raw.split(',').map((s) => s.trim());
+  const out: number[] = [];
+  for (const c of counts) {
+    const n = Number(c);
+    if (!/^\d+$/.test(c) || n < 1 || n > window) {
+      throw new RunError('invalidArgument', `--obs ${raw}: '${c}' is not an integer in [1, ${window}]`);
+    }
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+export const latentOdeExperiment = defineExperiment({
+  name: 'latent-ode',
+  description: 'Latent ODE on irregularly sampled spirals vs an RNN baseline (paper Table 2), or on your CSV',
+  defaultIters: 2000,
+  options: OPTIONS,
+  async run(config, ctx) {
+    if (config.data !== '') return runCsvLatentOde(config, ctx);
+    return runSpirals(config, ctx);
+  },
+});
+
+async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentContext) {
+  const rng = ctx.rng;
+  const spiralOptions = { noiseStd: config.noise, centre: config.centre };
+  const train = makeSpirals(rng, { count: config.spirals, ...spiralOptions });
+  const test = makeSpirals(rng, { count: config.testSpirals, ...spiralOptions });
+  const counts = parseObservationCounts(config.obs, train.trainPoints);
+  const kinds: ModelKind[] = config.model === 'both' ? ['latent-ode', 'rnn'] : [config.model];
+  const phases = counts.flatMap((n) => kinds.map((kind) => ({ n, kind })));
+  const single = phases.length === 1;
+  if (!single && ctx.checkpoint) {
+    throw new RunError(
+      'invalidArgument',
+      `--resume: only a run of one model and one --obs count can be resumed; this run has ${phases.length} (${config.model}, --obs ${config.obs})`,
+    );
+  }
+  const obsTrain = new Map<number, Int32Array>();
+  const obsTest = new Map<number, Int32Array>();
+  for (const n of counts) {
+    obsTrain.set(n, sampleObservationIndices(rng, train.count, train.trainPoints, n));
+    obsTest.set(n, sampleObservationIndices(rng, test.count, test.trainPoints, n));
+  }
+  const batchSize = Math.min(config.batchSize, train.count);
+  const rmse: Record<string, Record<string, number>> = {};
+  const msPerIter: Record<string, Record<string, number>> = {};
+  const trainSeconds: Record<string, Record<string, number>> = {};
+  const finalLoss: Record<string, Record<string, number>> = {};
+  for (const { n, kind } of phases) {
+    const model =
+      kind === 'latent-ode'
+        ? new LatentOde(
+            {
+              obsDim: 2,
+              activation: config.activation,
+              poisson: config.poisson,
+              observationStd: config.observationStd,
+              maxStep: config.maxStep,
+            },
+            rng,
+          )
+        : new RnnBaseline({ obsDim: 2 }, rng);
+    const optimizer = new Adam(model.parameters.length, { lr: learningRate(config) });
+    if (single && ctx.checkpoint) {
+      model.parameters.set(ctx.checkpoint.params.get('theta')!.data);
+      optimizer.loadStateDict(ctx.checkpoint.optimizer);
+      rng.setState(ctx.checkpoint.rng!);
+      ctx.log(`resuming at iteration ${ctx.startIter}`);
+    }
+    if (!single) ctx.log(`${kind}, ${n} observations per trajectory`);
+    const observed = obsTrain.get(n)!;
+    const losses: number[] = [];
+    let computeMs = 0;
+    let computed = 0;
+    const result = await ctx.train({
+      step() {
+        const rows =
+          batchSize >= train.count
+            ? allRows(train.count)
+            : rng.permutation(train.count).subarray(0, batchSize);
+        const started = performance.now();
+        const batch = spiralTrainingBatch(train, observed, n, rows);
+        let metrics: Record<string, number>;
+        if (model instanceof LatentOde) {
+          const l = model.lossAndGradient(batch, rng);
+          metrics = { loss: l.loss, kl: l.kl, logLikelihood: l.logLikelihood };
+          if (config.poisson) metrics.timesLogLikelihood = l.timesLogLikelihood;
+        } else {
+          metrics = { loss: model.lossAndGradient(batch).loss };
+        }
+        optimizer.step(model.parameters, model.gradients);
+        computeMs += performance.now() - started;
+        computed++;
+        losses.push(metrics.loss);
+        return metrics;
+      },
+      ...(single
+        ? {
+            saveCheckpoint: (completed: number) => {
+              ctx.saveCheckpoint({
+                iteration: completed,
+                params: { theta: model.parameters },
+                optimizer: optimizer.stateDict(),
+              });
+            },
+          }
+        : {}),
+    });
+    const evalObs = obsTest.get(n)!;
+    const evalBatch = spiralEvaluationBatch(test, evalObs, n);
+    let predicted: Float64Array;
+    let error: number;
+    if (model instanceof LatentOde) {
+      predicted = model.predict(evalBatch, test.times);
+      error = extrapolationRmse(test, predicted, test.times.length, 0);
+    } else {
+      const future = test.times.subarray(test.trainPoints);
+      const extrapolated = model.extrapolate(evalBatch, future);
+      error = extrapolationRmse(test, extrapolated, future.length, test.trainPoints);
+      predicted = withObservedWindow(test, evalBatch.values, evalObs, n, extrapolated);
+    }
+    (rmse[kind] ??= {})[String(n)] = error;
+    (msPerIter[kind] ??= {})[String(n)] = computed > 0 ? computeMs / computed : 0;
+    (trainSeconds[kind] ??= {})[String(n)] = result.elapsedSeconds;
+    if (losses.length > 0) (finalLoss[kind] ??= {})[String(n)] = losses[losses.length - 1];
+    ctx.log(`${kind} --obs ${n}: extrapolation RMSE ${error.toFixed(4)}`);
+    if (!config.skipFigures) {
+      const shown = Array.from({ length: Math.min(6, test.count) }, (_, i) => i);
+      ctx.saveFigure(
+        spiralPanels(test, evalObs, n, predicted, shown, `${kind}, ${n} observations`),
+        `${kind}-obs${n}-spirals`,
+      );
+      if (losses.length > 1)
+        ctx.saveFigure(
+          lossFigure(losses, `${kind} training loss, ${n} observations`),
+          `${kind}-obs${n}-loss`,
+        );
+    }
+  }
+  const all = Object.values(msPerIter).flatMap((r) => Object.values(r));
+  return {
+    experiment: 'latent-ode',
+    iters: config.iters,
+    batch_size: batchSize,
+    ms_per_iter: all.length > 0 ? all.reduce((a, b) => a + b, 0) / all.length : 0,
+    ms_per_iter_by_model: msPerIter,
+    rmse,
+    train_seconds: trainSeconds,
+    final_loss: finalLoss,
+  };
+}
+
+/** The learning rate or schedule chosen by `--lr` and `--schedule` over `--iters` iterations. */
+export function learningRate(config: LatentOdeExperimentConfig): number | CosineSchedule {
+  if (config.schedule === 'constant' || config.iters < 1) return config.lr;
+  return new CosineSchedule({ initial: config.lr, totalSteps: config.iters, minimum: config.lr / 20 });
+}
+
+function allRows(count: number): Int32Array {
+  return Int32Array.from({ length: count }, (_, i) => i);
+}
+
+/**
+ * For figures of the RNN: [count, T, 2] whose observed window holds the observations themselves joined by
+ * straight lines (the RNN reconstructs nothing) and whose tail is the RNN's extrapolation.
+ */
+function withObservedWindow(
+  data: ReturnType<typeof makeSpirals>,
+  values: Float64Array,
+  obs: Int32Array,
+  n: number,
+  extrapolated: Float64Array,
+): Float64Array {
+  const T = data.times.length;
+  const W = data.trainPoints;
+  const out = new Float64Array(data.count * T * 2).fill(Number.NaN);
+  for (let r = 0; r < data.count; r++) {
+    for (let j = 0; j < W; j++) {
+      // Piecewise-linear through the observations (held constant before the first one).
+      let k = 0;
+      while (k + 1 < n && obs[r * n + k + 1] <= j) k++;
+      const j0 = obs[r * n + k];
+      const j1 = k + 1 < n ? obs[r * n + k + 1] : j0;
+      const w = j1 > j0 && j >= j0 ? (j - j0) / (j1 - j0) : 0;
+      for (let d = 0; d < 2; d++) {
+        const a = values[(r * n + k) * 2 + d];
+        const b = values[(r * n + Math.min(k + 1, n - 1)) * 2 + d];
+        out[(r * T + j) * 2 + d] = a + w * (b - a);
+      }
+    }
+    for (let j = W; j < T; j++) {
+      for (let d = 0; d < 2; d++) out[(r * T + j) * 2 + d] = extrapolated[(r * (T - W) + j - W) * 2 + d];
+    }
+  }
+  return out;
+}

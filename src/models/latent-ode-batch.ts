@@ -1,0 +1,53 @@
+/**
+ * Irregularly observed trajectories in the layout the latent ODE and the RNN baseline train on: every row has
+ * up to `slots` observations, each at a time of one shared sorted solver grid (the union of the batch's
+ * observation times), so one ODE solve on the grid serves every row and each row gathers its own times.
+ */
+
+export interface ObservationBatch {
+  readonly rows: number;
+  readonly obsDim: number;
+  /** Observation slots per row; a row with fewer observations leaves its trailing slots at index −1. */
+  readonly slots: number;
+  /** Sorted solver times; grid[0] is the time of the initial latent state z(t0) (0 for all data here). */
+  readonly grid: Float64Array;
+  /** [rows, slots] grid index of each observation, strictly increasing within a row, −1 for an unused slot. */
+  readonly index: Int32Array;
+  /** [rows, slots, obsDim] observed values; NaN marks a missing value (masked out of the likelihood). */
+  readonly values: Float64Array;
+  /** [rows] grid index where each row's observation window ends (upper limit of the Poisson integral). */
+  readonly windowEnd: Int32Array;
+}
+
+/**
+ * Builds a batch from rows of (times, values) that all start at or after 0; the grid is the sorted union of
+ * 0, the observation times and `extraTimes`.
+ */
+export function batchFromSeries(
+  series: readonly { readonly times: ArrayLike<number>; readonly values: ArrayLike<number> }[],
+  obsDim: number,
+  extraTimes: ArrayLike<number> = [],
+): ObservationBatch {
+  const all = new Set<number>([0]);
+  let slots = 0;
+  for (const s of series) {
+    for (let k = 0; k < s.times.length; k++) all.add(s.times[k]);
+    slots = Math.max(slots, s.times.length);
+  }
+  for (let k = 0; k < extraTimes.length; k++) all.add(extraTimes[k]);
+  const grid = Float64Array.from([...all].sort((x, y) => x - y));
+  const position = new Map<number, number>();
+  for (let i = 0; i < grid.length; i++) position.set(grid[i], i);
+  const rows = series.length;
+  const index = new Int32Array(rows * slots).fill(-1);
+  const values = new Float64Array(rows * slots * obsDim).fill(Number.NaN);
+  const windowEnd = new Int32Array(rows);
+  series.forEach((s, r) => {
+    for (let k = 0; k < s.times.length; k++) {
+      index[r * slots + k] = position.get(s.times[k]) as number;
+      for (let d = 0; d < obsDim; d++) values[(r * slots + k) * obsDim + d] = s.values[k * obsDim + d];
+    }
+    windowEnd[r] = s.times.length > 0 ? index[r * slots + s.times.length - 1] : 0;
+  });
+  return { rows, obsDim, slots, grid, index, values, windowEnd };
+}

@@ -1,0 +1,460 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExperimentRegistry } from '../src/cli/experiments.js';
+import { runCli } from '../src/cli/program.js';
+import { makeSpirals, sampleObservationIndices } from '../src/data/spirals.js';
+import { spiralTrainingBatch } from '../src/experiments/latent-ode/batches.js';
+import { latentOdeExperiment } from '../src/experiments/latent-ode/index.js';
+import { decodeSafetensors } from '../src/io/safetensors.js';
+import { LatentOde } from '../src/models/latent-ode.js';
+import { batchFromSeries } from '../src/models/latent-ode-batch.js';
+import { RnnBaseline } from '../src/models/rnn-baseline.js';
+import { Adam } from '../src/optim/adam.js';
+import { Rng } from '../src/random/index.js';
+
+/** Largest relative difference between an analytic gradient and central differences of `loss`. */
+function gradientError(parameters: Float64Array, gradients: Float64Array, loss: () => number): number {
+  loss();
+  const analytic = gradients.slice();
+  let worst = 0;
+  for (let i = 0; i < parameters.length; i++) {
+    const v = parameters[i];
+    const h = 1e-6;
+    parameters[i] = v + h;
+    const up = loss();
+    parameters[i] = v - h;
+    const down = loss();
+    parameters[i] = v;
+    const fd = (up - down) / (2 * h);
+    worst = Math.max(worst, Math.abs(fd - analytic[i]) / (1e-4 + Math.abs(fd)));
+  }
+  return worst;
+}
+
+const SMALL_SERIES = [
+  { times: [0.1, 0.3, 0.35], values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1] },
+  { times: [0.2, 0.5], values: [0.4, 0.1, 0.2, 0.2] },
+];
+
+describe('spiral data', () => {
+  const data = makeSpirals(new Rng(3), { count: 40 });
+  const T = data.times.length;
+
+  it('has the documented shapes and equally spaced times from 0', () => {
+    expect(T).toBe(200);
+    expect(data.clean.length).toBe(40 * T * 2);
+    expect(data.noisy.length).toBe(40 * T * 2);
+    expect(data.times[0]).toBe(0);
+    const dt = (6 * Math.PI) / 999;
+    for (let j = 1; j < T; j++) expect(data.times[j] - data.times[j - 1]).toBeCloseTo(dt, 12);
+  });
+
+  it('is half clockwise (moving inwards) and half counter-clockwise (moving outwards), each from its own start', () => {
+    let cw = 0;
+    const starts = new Set<string>();
+    for (let r = 0; r < 40; r++) {
+      const o = r * T * 2;
+      starts.add(`${data.clean[o].toFixed(6)},${data.clean[o + 1].toFixed(6)}`);
+      let turn = 0;
+      for (let j = 0; j + 1 < T; j++) {
+        const a = o + j * 2;
+        turn += data.clean[a] * data.clean[a + 3] - data.clean[a + 1] * data.clean[a + 2];
+      }
+      const r0 = Math.hypot(data.clean[o], data.clean[o + 1]);
+      const r1 = Math.hypot(data.clean[o + (T - 1) * 2], data.clean[o + (T - 1) * 2 + 1]);
+      if (data.clockwise[r] === 1) {
+        cw++;
+        expect(turn).toBeLessThan(0);
+        expect(r1).toBeLessThan(r0);
+      } else {
+        expect(turn).toBeGreaterThan(0);
+        expect(r1).toBeGreaterThan(r0);
+      }
+      // Archimedean: r = 0.3·θ, and θ advances by one radian per time unit.
+      expect(Math.abs(r1 - r0)).toBeCloseTo(0.3 * data.times[T - 1], 9);
+    }
+    expect(cw).toBe(20);
+    expect(starts.size).toBeGreaterThan(30);
+  });
+
+  it('adds Gaussian noise of the requested std (default 0.3)', () => {
+    let sq = 0;
+    for (let i = 0; i < data.clean.length; i++) sq += (data.noisy[i] - data.clean[i]) ** 2;
+    expect(Math.sqrt(sq / data.clean.length)).toBeGreaterThan(0.29);
+    expect(Math.sqrt(sq / data.clean.length)).toBeLessThan(0.31);
+    const quiet = makeSpirals(new Rng(3), { count: 40, noiseStd: 0.1 });
+    sq = 0;
+    for (let i = 0; i < quiet.clean.length; i++) sq += (quiet.noisy[i] - quiet.clean[i]) ** 2;
+    expect(Math.sqrt(sq / quiet.clean.length)).toBeGreaterThan(0.095);
+    expect(Math.sqrt(sq / quiet.clean.length)).toBeLessThan(0.105);
+  });
+
+  it('--centre moves the counter-clockwise family to (c, 0) and the clockwise one to (−c, 0)', () => {
+    const moved = makeSpirals(new Rng(3), { count: 40, centre: 5 });
+    for (let r = 0; r < 40; r++) {
+      const shift = moved.clockwise[r] === 1 ? -5 : 5;
+      for (let j = 0; j < T; j += 17) {
+        const o = (r * T + j) * 2;
+        expect(moved.clean[o] - data.clean[o]).toBeCloseTo(shift, 12);
+        expect(moved.clean[o + 1]).toBe(data.clean[o + 1]);
+      }
+    }
+    expect(() => makeSpirals(new Rng(3), { count: 2, centre: Number.NaN })).toThrow(/centre must be finite/);
+  });
+
+  it('draws irregular observation subsets: sorted, distinct, inside the observed window, different per row', () => {
+    const n = 30;
+    const obs = sampleObservationIndices(new Rng(5), 40, data.trainPoints, n);
+    const patterns = new Set<string>();
+    for (let r = 0; r < 40; r++) {
+      const row = Array.from(obs.subarray(r * n, (r + 1) * n));
+      for (let k = 1; k < n; k++) expect(row[k]).toBeGreaterThan(row[k - 1]);
+      expect(row[0]).toBeGreaterThanOrEqual(0);
+      expect(row[n - 1]).toBeLessThan(data.trainPoints);
+      patterns.add(row.join(','));
+    }
+    expect(patterns.size).toBe(40);
+    expect(() => sampleObservationIndices(new Rng(5), 2, 100, 101)).toThrow(
+      /n must be an integer in \[1, 100\]/,
+    );
+  });
+
+  it('builds training batches on the sorted union of the batch observation times', () => {
+    const n = 10;
+    const obs = sampleObservationIndices(new Rng(6), 40, data.trainPoints, n);
+    const batch = spiralTrainingBatch(data, obs, n, [3, 7]);
+    for (let g = 1; g < batch.grid.length; g++) expect(batch.grid[g]).toBeGreaterThan(batch.grid[g - 1]);
+    expect(batch.grid[0]).toBe(0);
+    for (let b = 0; b < 2; b++) {
+      const r = [3, 7][b];
+      for (let k = 0; k < n; k++) {
+        expect(batch.grid[batch.index[b * n + k]]).toBe(data.times[obs[r * n + k]]);
+        expect(batch.values[(b * n + k) * 2]).toBe(data.noisy[(r * 200 + obs[r * n + k]) * 2]);
+      }
+    }
+    expect(batch.grid[batch.windowEnd[0]]).toBe(data.times[data.trainPoints - 1]);
+  });
+});
+
+describe('LatentOde and RnnBaseline', () => {
+  const batch = batchFromSeries(SMALL_SERIES, 2, [0.7]);
+
+  for (const poisson of [false, true]) {
+    it(`negative-ELBO gradient matches finite differences (poisson ${poisson}, missing values, ragged rows)`, () => {
+      const model = new LatentOde(
+        { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, poisson, maxStep: 0.07 },
+        new Rng(2),
+      );
+      expect(
+        gradientError(model.parameters, model.gradients, () => model.lossAndGradient(batch, new Rng(7)).loss),
+      ).toBeLessThan(1e-4);
+    });
+  }
+
+  it('ignores missing values in the likelihood', () => {
+    const model = new LatentOde({ obsDim: 2 }, new Rng(2));
+    const a = model.lossAndGradient(batch, new Rng(7)).logLikelihood;
+    const changed = batchFromSeries([SMALL_SERIES[0], SMALL_SERIES[1]], 2, [0.7]);
+    // The one NaN sits in row 0, slot 1, dim 0: the log-likelihood must not see any value there.
+    expect(Number.isNaN(changed.values[2])).toBe(true);
+    expect(model.lossAndGradient(changed, new Rng(7)).logLikelihood).toBe(a);
+    const observedChanged = batchFromSeries(
+      [{ ...SMALL_SERIES[0], values: [1, 0.5, Number.NaN, 0.9, 0.3, -0.1] }, SMALL_SERIES[1]],
+      2,
+      [0.7],
+    );
+    expect(model.lossAndGradient(observedChanged, new Rng(7)).logLikelihood).not.toBe(a);
+  });
+
+  it('solves the latent ODE to fourth order: RK4 steps with Hermite dense output converge to a fine solve', () => {
+    // tanh: smooth dynamics (ELU's second derivative jumps at 0, which caps the observable order).
+    const make = (maxStep: number) => new LatentOde({ obsDim: 2, maxStep, activation: 'tanh' }, new Rng(4));
+    const reference = make(0.002);
+    // Larger weights make the dynamics non-trivial so the comparison means something.
+    for (let i = 0; i < reference.parameters.length; i++) reference.parameters[i] *= 3;
+    const grid = Float64Array.from({ length: 31 }, (_, i) => i * 0.0637);
+    const exact = reference.predict(batch, grid);
+    const error = (maxStep: number) => {
+      const m = make(maxStep);
+      m.parameters.set(reference.parameters);
+      const p = m.predict(batch, grid);
+      let worst = 0;
+      for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i] - exact[i]));
+      return worst;
+    };
+    let motion = 0;
+    for (let i = 0; i < exact.length; i++) motion = Math.max(motion, Math.abs(exact[i] - exact[i % 2]));
+    expect(motion).toBeGreaterThan(0.05);
+    const coarse = error(0.2);
+    const half = error(0.1);
+    expect(coarse).toBeLessThan(1e-3);
+    // Fourth order: halving the step divides the error by about 16.
+    expect(coarse / half).toBeGreaterThan(10);
+  });
+
+  it('RNN baseline gradient matches finite differences and it extrapolates one value per requested time', () => {
+    const model = new RnnBaseline({ obsDim: 2, hidden: 5, outputHidden: 4 }, new Rng(2));
+    expect(
+      gradientError(model.parameters, model.gradients, () => model.lossAndGradient(batch).loss),
+    ).toBeLessThan(1e-4);
+    const out = model.extrapolate(batch, Float64Array.from([0.8, 0.9, 1.0]));
+    expect(out.length).toBe(2 * 3 * 2);
+    for (const v of out) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('training improves the ELBO clearly on a tiny spiral problem', () => {
+    const rng = new Rng(11);
+    const data = makeSpirals(rng, { count: 16, trainPoints: 20, extrapolatePoints: 10, totalPoints: 200 });
+    const n = 10;
+    const obs = sampleObservationIndices(rng, 16, data.trainPoints, n);
+    const batch16 = spiralTrainingBatch(
+      data,
+      obs,
+      n,
+      Array.from({ length: 16 }, (_, i) => i),
+    );
+    const model = new LatentOde({ obsDim: 2, observationStd: 0.3 }, rng);
+    const adam = new Adam(model.parameters.length, { lr: 0.01 });
+    const losses: number[] = [];
+    for (let it = 0; it < 150; it++) {
+      losses.push(model.lossAndGradient(batch16, rng).loss);
+      adam.step(model.parameters, model.gradients);
+    }
+    const first = losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+    const last = losses.slice(-10).reduce((a, b) => a + b) / 10;
+    expect(last).toBeLessThan(0.3 * first);
+  });
+
+  it('with --poisson the observation-time likelihood approaches the optimum of a homogeneous process', () => {
+    const rng = new Rng(13);
+    const data = makeSpirals(rng, { count: 8, trainPoints: 20, extrapolatePoints: 10, totalPoints: 200 });
+    const n = 10;
+    const obs = sampleObservationIndices(rng, 8, data.trainPoints, n);
+    const batch8 = spiralTrainingBatch(
+      data,
+      obs,
+      n,
+      Array.from({ length: 8 }, (_, i) => i),
+    );
+    const model = new LatentOde({ obsDim: 2, observationStd: 0.3, poisson: true }, rng);
+    const adam = new Adam(model.parameters.length, { lr: 0.02 });
+    // n events in a window of length T: the best constant rate is n/T, giving n·log(n/T) − n.
+    const window = data.times[data.trainPoints - 1];
+    const optimum = n * Math.log(n / window) - n;
+    const start = model.lossAndGradient(batch8, rng).timesLogLikelihood;
+    let last = start;
+    for (let it = 0; it < 200; it++) {
+      last = model.lossAndGradient(batch8, rng).timesLogLikelihood;
+      adam.step(model.parameters, model.gradients);
+    }
+    expect(start).toBeLessThan(optimum - 5);
+    expect(last).toBeGreaterThan(optimum - 1);
+  });
+
+  it('the RNN baseline learns next-step prediction on the same data', () => {
+    const rng = new Rng(12);
+    const data = makeSpirals(rng, { count: 16, trainPoints: 20, extrapolatePoints: 10, totalPoints: 200 });
+    const obs = sampleObservationIndices(rng, 16, data.trainPoints, 10);
+    const batch16 = spiralTrainingBatch(
+      data,
+      obs,
+      10,
+      Array.from({ length: 16 }, (_, i) => i),
+    );
+    const model = new RnnBaseline({ obsDim: 2 }, rng);
+    const adam = new Adam(model.parameters.length, { lr: 0.01 });
+    const first = model.lossAndGradient(batch16).loss;
+    let last = first;
+    for (let it = 0; it < 150; it++) {
+      last = model.lossAndGradient(batch16).loss;
+      adam.step(model.parameters, model.gradients);
+    }
+    expect(last).toBeLessThan(0.2 * first);
+  });
+});
+
+function finalTheta(runDir: string): number[] {
+  const latest = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'latest.json'), 'utf8'));
+  const dir = path.join(runDir, 'checkpoints', latest.checkpoint ?? latest.dir ?? latest.name);
+  const file = fs.readFileSync(path.join(dir, 'params.safetensors'));
+  const decoded = decodeSafetensors(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
+  return Array.from(decoded.tensors.get('theta')!.data as Float64Array);
+}
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'neuralode', ...args], {
+    registry: new ExperimentRegistry().register(latentOdeExperiment),
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    env: {},
+  });
+  return { code, stdout, stderr };
+}
+
+describe('neuralode train latent-ode', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'latent-ode-'));
+
+  it('--json reports RMSE per model and observation count, ms per iteration and writes figures', async () => {
+    const out = path.join(tmp, 'spirals');
+    const r = await cli(
+      'train',
+      'latent-ode',
+      '--iters',
+      '3',
+      '--spirals',
+      '12',
+      '--test-spirals',
+      '3',
+      '--obs',
+      '10,20',
+      '--model',
+      'both',
+      '--batch-size',
+      '6',
+      '--poisson',
+      '--out',
+      out,
+      '--json',
+      '--progress',
+      'off',
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBe(1);
+    const summary = JSON.parse(lines[0]).summary;
+    expect(summary.experiment).toBe('latent-ode');
+    expect(summary.iters).toBe(3);
+    expect(summary.batch_size).toBe(6);
+    expect(summary.ms_per_iter).toBeGreaterThan(0);
+    expect(Object.keys(summary.rmse).sort()).toEqual(['latent-ode', 'rnn']);
+    for (const model of ['latent-ode', 'rnn']) {
+      expect(Object.keys(summary.rmse[model]).sort()).toEqual(['10', '20']);
+      for (const v of Object.values(summary.rmse[model])) expect(v).toBeGreaterThan(0);
+    }
+    expect(fs.existsSync(path.join(out, 'figures', 'latent-ode-obs10-spirals.svg'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'figures', 'rnn-obs20-loss.png'))).toBe(true);
+  });
+
+  it('a run stopped and resumed ends with the same parameters and RMSE as an uninterrupted run', async () => {
+    // A constant learning rate: the cosine schedule is laid out over --iters, which differs between the runs.
+    const args = (out: string, iters: string) => [
+      'train',
+      'latent-ode',
+      '--iters',
+      iters,
+      '--spirals',
+      '10',
+      '--test-spirals',
+      '3',
+      '--obs',
+      '15',
+      '--batch-size',
+      '5',
+      '--schedule',
+      'constant',
+      '--skip-figures',
+      '--out',
+      out,
+      '--json',
+      '--progress',
+      'off',
+    ];
+    const whole = path.join(tmp, 'whole');
+    const part = path.join(tmp, 'part');
+    const full = await cli(...args(whole, '6'));
+    expect(full.code).toBe(0);
+    expect((await cli(...args(part, '3'))).code).toBe(0);
+    const resumed = await cli(
+      'train',
+      'latent-ode',
+      '--resume',
+      part,
+      '--iters',
+      '6',
+      '--json',
+      '--progress',
+      'off',
+    );
+    expect(resumed.code).toBe(0);
+    expect(finalTheta(part)).toEqual(finalTheta(whole));
+    expect(JSON.parse(resumed.stdout).summary.rmse).toEqual(JSON.parse(full.stdout).summary.rmse);
+  });
+
+  it('rejects a bad --obs list naming the value', async () => {
+    const r = await cli(
+      'train',
+      'latent-ode',
+      '--iters',
+      '1',
+      '--obs',
+      '30,abc',
+      '--out',
+      path.join(tmp, 'bad'),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--obs 30,abc: 'abc' is not an integer in \[1, 100\]/);
+  });
+
+  it('--data trains on a CSV with missing values and writes forecasts over the horizon', async () => {
+    const csv = path.join(tmp, 'series.csv');
+    const rows = ['id,time,x,y'];
+    for (const id of ['a', 'b', 'c']) {
+      for (let k = 0; k < 8; k++) {
+        const t = k * 0.5 + (id === 'b' ? 0.25 : 0);
+        const y = k === 3 ? '' : String(Math.sin(t));
+        rows.push(`${id},${t + 10},${Math.cos(t)},${y}`);
+      }
+    }
+    fs.writeFileSync(csv, `${rows.join('\n')}\n`);
+    const out = path.join(tmp, 'csv-run');
+    const r = await cli(
+      'train',
+      'latent-ode',
+      '--data',
+      csv,
+      '--iters',
+      '5',
+      '--forecast',
+      '2',
+      '--forecast-points',
+      '4',
+      '--out',
+      out,
+      '--json',
+      '--progress',
+      'off',
+      '--skip-figures',
+    );
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout).summary;
+    expect(summary.series).toBe(3);
+    expect(summary.reconstruction_rmse).toBeGreaterThan(0);
+    const forecast = fs.readFileSync(path.join(out, 'forecasts.csv'), 'utf8').trim().split('\n');
+    expect(forecast[0]).toBe('id,time,x,y');
+    expect(forecast.length).toBe(1 + 3 * 4);
+    const last = forecast.filter((l) => l.startsWith('a,')).map((l) => l.split(',').map(Number));
+    expect(last.map((c) => c[1])).toEqual([14, 14.5, 15, 15.5].map((t) => expect.closeTo(t, 9)));
+    for (const c of last) expect(Number.isFinite(c[2]) && Number.isFinite(c[3])).toBe(true);
+  });
+
+  it('--data refuses a malformed file with the line number and reason', async () => {
+    const csv = path.join(tmp, 'broken.csv');
+    fs.writeFileSync(csv, 'id,time,x\na,0,1\na,1,oops\n');
+    const r = await cli(
+      'train',
+      'latent-ode',
+      '--data',
+      csv,
+      '--iters',
+      '1',
+      '--out',
+      path.join(tmp, 'broken'),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/broken\.csv: line 3: value 'oops' of variable 'x' is not a finite number/);
+  });
+});

@@ -1,16 +1,19 @@
 /**
  * Fused batch kernels shared by the latent ODE and the RNN baseline: affine maps, MLPs with one or more hidden
  * layers (tanh or ELU) and an Elman RNN over a [steps, rows] schedule, each with a hand-written backward pass
- * (the RNN's input projections and weight gradients are one product over all steps). Parameters live in
+ * (the RNN's input projections and weight gradients each cover all steps at once). Parameters live in
  * one flat Float64Array (offsets from {@link ParameterLayout}) and gradients accumulate into a matching
  * vector, so the optimizer and checkpoints see θ as one vector. Working on raw typed arrays instead of the
  * recorded tensor graph avoids one graph node and one allocation per operation and per solver stage; the
- * matrix products go through the tensor core's GEMM (WASM SIMD where available). The finite-difference tests
- * in test/latent-ode.test.ts check every backward pass.
+ * matrix products go through the tensor core's GEMM (WASM SIMD where available), over many rows in blocks of
+ * {@link ROW_BLOCK} so that the kernels' copies of their operands stay in cache, and with even dimensions
+ * where the WASM row kernels need them (the RNN state is padded to an even width). Inputs of at most four
+ * values are projected by direct loops instead. The finite-difference tests in test/latent-ode.test.ts and
+ * test/latent-ode-kernels.test.ts check every backward pass.
  */
 import type { Rng } from '../random/index.js';
 import { gemmKernel } from '../tensor/kernels-matmul.js';
-import { wasmState, wasmTanh } from '../tensor/kernels-wasm.js';
+import { wasmRowsGemm, wasmState, wasmTanh } from '../tensor/kernels-wasm.js';
 
 /** Scratch buffers sized on demand, reused across calls so hot loops do not allocate. */
 export class Scratch {
@@ -98,6 +101,10 @@ export function affineForward(
   out: Float64Array,
 ): void {
   const { inDim, outDim, weight, bias } = layer;
+  if (inDim <= NARROW_IN) {
+    narrowAffine(theta, layer, x, xOffset, xStride, rows, out);
+    return;
+  }
   let a = x;
   let aOff = xOffset;
   if (xStride !== inDim) {
@@ -106,7 +113,87 @@ export function affineForward(
     aOff = 0;
   }
   for (let r = 0; r < rows; r++) for (let o = 0; o < outDim; o++) out[r * outDim + o] = theta[bias + o];
-  gemmKernel(false, true, rows, outDim, inDim, a, aOff, theta, weight, out, 0, true);
+  // Blocks of rows keep the kernel's copies of the operands in cache when there are many rows.
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const n = Math.min(ROW_BLOCK, rows - r0);
+    gemmKernel(false, true, n, outDim, inDim, a, aOff + r0 * inDim, theta, weight, out, r0 * outDim, true);
+  }
+}
+
+/** Inputs up to this width are projected by {@link narrowAffine} rather than a matrix product. */
+const NARROW_IN = 4;
+
+/**
+ * out = x Wᵀ + b for inputs of at most {@link NARROW_IN} values (the RNN's [x, y, Δt] inputs, a 4-dimensional
+ * latent state): each output is a short dot product, read straight from the strided rows, which costs less than
+ * packing the operands for a product whose inner dimension is this short.
+ */
+function narrowAffine(
+  theta: Float64Array,
+  layer: AffineLayer,
+  x: Float64Array,
+  xOffset: number,
+  xStride: number,
+  rows: number,
+  out: Float64Array,
+  outStride = layer.outDim,
+): void {
+  const { inDim, outDim, weight, bias } = layer;
+  // [outDim, 5]: the bias, then the weights zero-padded to four inputs, so the row loop has no branches.
+  const w = packScratch.zeros('narrow.w', outDim * 5);
+  for (let o = 0; o < outDim; o++) {
+    w[o * 5] = theta[bias + o];
+    for (let i = 0; i < inDim; i++) w[o * 5 + 1 + i] = theta[weight + o * inDim + i];
+  }
+  for (let r = 0; r < rows; r++) {
+    const xo = xOffset + r * xStride;
+    const oo = r * outStride;
+    const x0 = x[xo];
+    const x1 = inDim > 1 ? x[xo + 1] : 0;
+    const x2 = inDim > 2 ? x[xo + 2] : 0;
+    const x3 = inDim > 3 ? x[xo + 3] : 0;
+    for (let o = 0, wo = 0; o < outDim; o++, wo += 5) {
+      out[oo + o] = w[wo] + w[wo + 1] * x0 + w[wo + 2] * x1 + w[wo + 3] * x2 + w[wo + 4] * x3;
+    }
+    for (let o = outDim; o < outStride; o++) out[oo + o] = 0;
+  }
+}
+
+/** Rows per block of a product over many rows, so that the kernels' copies of the operands stay small. */
+const ROW_BLOCK = 1024;
+
+/**
+ * grad[offset …] (outDim × inDim) += gOutᵀ x over `rows` rows (gOut contiguous [rows, outDim], x contiguous
+ * [rows, inDim] from `xOffset`), in blocks of {@link ROW_BLOCK} rows.
+ */
+export function addWeightGradient(
+  grad: Float64Array,
+  offset: number,
+  outDim: number,
+  inDim: number,
+  rows: number,
+  gOut: Float64Array,
+  gOffset: number,
+  x: Float64Array,
+  xOffset: number,
+): void {
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const n = Math.min(ROW_BLOCK, rows - r0);
+    gemmKernel(
+      true,
+      false,
+      outDim,
+      inDim,
+      n,
+      gOut,
+      gOffset + r0 * outDim,
+      x,
+      xOffset + r0 * inDim,
+      grad,
+      offset,
+      true,
+    );
+  }
 }
 
 /**
@@ -132,11 +219,27 @@ export function affineBackward(
     packRows(x, xOffset, xStride, rows, inDim, a);
     aOff = 0;
   }
-  gemmKernel(true, false, outDim, inDim, rows, gOut, 0, a, aOff, grad, weight, true);
+  addWeightGradient(grad, weight, outDim, inDim, rows, gOut, 0, a, aOff);
   for (let r = 0; r < rows; r++) for (let o = 0; o < outDim; o++) grad[bias + o] += gOut[r * outDim + o];
   if (gx === null) return;
   if (xStride === inDim) {
-    gemmKernel(false, false, rows, inDim, outDim, gOut, 0, theta, weight, gx, xOffset, true);
+    for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+      const n = Math.min(ROW_BLOCK, rows - r0);
+      gemmKernel(
+        false,
+        false,
+        n,
+        inDim,
+        outDim,
+        gOut,
+        r0 * outDim,
+        theta,
+        weight,
+        gx,
+        xOffset + r0 * inDim,
+        true,
+      );
+    }
     return;
   }
   const tmp = packScratch.get('affine.gx', rows * inDim);
@@ -245,24 +348,60 @@ export function mlpBackward(
   affineBackward(theta, grad, layers[0], x, xOffset, xStride, rows, g, gx);
 }
 
-/** Offsets of an Elman cell h' = tanh(Wx x + Wh h + b). */
+/**
+ * Offsets of an Elman cell h' = tanh(Wx x + Wh h + b). States are stored with `stride` values per row: the
+ * hidden size rounded up to an even number, the extra entry held at 0, so that every product of the
+ * recurrence has even dimensions and runs on the WASM row kernels without repacking.
+ */
 export interface RnnLayer {
   readonly inDim: number;
   readonly hidden: number;
+  readonly stride: number;
   readonly input: AffineLayer;
   readonly recurrent: number;
 }
 
 export function addRnn(layout: ParameterLayout, inDim: number, hidden: number): RnnLayer {
   const input = addAffine(layout, inDim, hidden);
-  return { inDim, hidden, input, recurrent: layout.add(hidden * hidden, 1 / Math.sqrt(hidden)) };
+  const stride = hidden + (hidden & 1);
+  return { inDim, hidden, stride, input, recurrent: layout.add(hidden * hidden, 1 / Math.sqrt(hidden)) };
+}
+
+/** Wh zero-padded to [stride, stride] in scratch. */
+function paddedRecurrent(theta: Float64Array, cell: RnnLayer): Float64Array {
+  const { hidden: hd, stride, recurrent } = cell;
+  const w = packScratch.zeros('rnn.w', stride * stride);
+  for (let o = 0; o < hd; o++) for (let i = 0; i < hd; i++) w[o * stride + i] = theta[recurrent + o * hd + i];
+  return w;
+}
+
+/** c[cOff …] (m×n) += a[aOff …] (m×k) · bᵀ (b n×k), on the row kernel when it applies. */
+function productNt(
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  b: Float64Array,
+  c: Float64Array,
+  cOff: number,
+): void {
+  if (
+    wasmState.enabled &&
+    m * n * k >= 64 &&
+    wasmRowsGemm(false, true, m, n, k, a, aOff, b, 0, c, cOff, true)
+  ) {
+    return;
+  }
+  gemmKernel(false, true, m, n, k, a, aOff, b, 0, c, cOff, true);
 }
 
 /**
  * Runs the cell over `steps` steps for `rows` rows. `inputs` is [steps, rows, inDim]; `active` [steps, rows]
  * (null: all active) leaves a row's state unchanged on inactive steps, which is how sequences of different
- * lengths share one schedule. `states` receives [steps + 1, rows, hidden]; states[0] is set to 0 unless
- * `givenInitial` is true, in which case the caller's first block is the initial state.
+ * lengths share one schedule. `states` receives [steps + 1, rows, stride] (padding entries 0); states[0] is
+ * set to 0 unless `givenInitial` is true, in which case the caller's first block (padding 0) is the initial
+ * state.
  */
 export function rnnForward(
   theta: Float64Array,
@@ -274,34 +413,38 @@ export function rnnForward(
   states: Float64Array,
   givenInitial = false,
 ): void {
-  const { inDim, hidden: hd, recurrent } = cell;
-  const block = rows * hd;
+  const { inDim, hidden: hd, stride } = cell;
+  const block = rows * stride;
   if (!givenInitial) states.fill(0, 0, block);
-  // The input projections of all steps in one product, straight into the state blocks 1 … steps.
-  affineForward(
-    theta,
-    cell.input,
-    inputs,
-    0,
-    inDim,
-    steps * rows,
-    states.subarray(block, (steps + 1) * block),
-  );
+  // The input projections of all steps at once, straight into the state blocks 1 … steps.
+  const n = steps * rows;
+  if (inDim <= NARROW_IN) {
+    narrowAffine(theta, cell.input, inputs, 0, inDim, n, states.subarray(block, block + n * stride), stride);
+  } else {
+    const proj = packScratch.get('rnn.proj', n * hd);
+    affineForward(theta, cell.input, inputs, 0, inDim, n, proj);
+    for (let r = 0; r < n; r++) {
+      const so = block + r * stride;
+      for (let j = 0; j < hd; j++) states[so + j] = proj[r * hd + j];
+      for (let j = hd; j < stride; j++) states[so + j] = 0;
+    }
+  }
+  const w = paddedRecurrent(theta, cell);
   for (let s = 0; s < steps; s++) {
     const prev = s * block;
     const next = prev + block;
-    gemmKernel(false, true, rows, hd, hd, states, prev, theta, recurrent, states, next, true);
+    productNt(rows, stride, stride, states, prev, w, states, next);
     tanhInPlace(states.subarray(next, next + block), block);
     if (active === null) continue;
     for (let r = 0; r < rows; r++) {
       if (active[s * rows + r] !== 0) continue;
-      for (let j = 0; j < hd; j++) states[next + r * hd + j] = states[prev + r * hd + j];
+      for (let j = 0; j < stride; j++) states[next + r * stride + j] = states[prev + r * stride + j];
     }
   }
 }
 
 /**
- * Backpropagation through time for {@link rnnForward}. `gStates` [steps + 1, rows, hidden] holds the
+ * Backpropagation through time for {@link rnnForward}. `gStates` [steps + 1, rows, stride] holds the
  * gradient of the loss with respect to every state on entry (zeros where a state is unused) and is consumed.
  */
 export function rnnBackward(
@@ -316,10 +459,13 @@ export function rnnBackward(
   gStates: Float64Array,
   scratch: Scratch,
 ): void {
-  const { inDim, hidden: hd, recurrent } = cell;
-  const block = rows * hd;
-  // Pre-activation gradients of every step, kept so the weight gradients are two products over all steps.
+  const { inDim, hidden: hd, stride, recurrent, input } = cell;
+  const block = rows * stride;
+  const w = paddedRecurrent(theta, cell);
+  // Pre-activation gradients of every step, kept so the weight gradients are products over all steps.
   const gPreAll = scratch.get('rnn.gpre', steps * block);
+  // Bias gradient: the column sums of the pre-activation gradients, taken while each block is in cache.
+  const gb = scratch.zeros('rnn.gb', stride);
   for (let s = steps - 1; s >= 0; s--) {
     const prev = s * block;
     const next = prev + block;
@@ -328,18 +474,33 @@ export function rnnBackward(
       const h = states[next + i];
       gPreAll[gp + i] = gStates[next + i] * (1 - h * h);
     }
+    if (stride !== hd) for (let r = 0; r < rows; r++) gPreAll[gp + r * stride + hd] = 0;
     if (active !== null) {
       // An inactive row copied its state: its gradient passes straight through.
       for (let r = 0; r < rows; r++) {
         if (active[s * rows + r] !== 0) continue;
         for (let j = 0; j < hd; j++) {
-          gPreAll[gp + r * hd + j] = 0;
-          gStates[prev + r * hd + j] += gStates[next + r * hd + j];
+          gPreAll[gp + r * stride + j] = 0;
+          gStates[prev + r * stride + j] += gStates[next + r * stride + j];
         }
       }
     }
-    gemmKernel(false, false, rows, hd, hd, gPreAll, gp, theta, recurrent, gStates, prev, true);
+    for (let r = 0; r < rows; r++) {
+      const o = gp + r * stride;
+      for (let j = 0; j < stride; j++) gb[j] += gPreAll[o + j];
+    }
+    gemmKernel(false, false, rows, stride, stride, gPreAll, gp, w, 0, gStates, prev, true);
   }
-  affineBackward(theta, grad, cell.input, inputs, 0, inDim, steps * rows, gPreAll, null);
-  gemmKernel(true, false, hd, hd, steps * rows, gPreAll, 0, states, 0, grad, recurrent, true);
+  const n = steps * rows;
+  const gw = scratch.zeros('rnn.gw', stride * stride);
+  addWeightGradient(gw, 0, stride, stride, n, gPreAll, 0, states, 0);
+  for (let o = 0; o < hd; o++)
+    for (let i = 0; i < hd; i++) grad[recurrent + o * hd + i] += gw[o * stride + i];
+  // The input weight gradient as inputsᵀ · gPre ([inDim, stride], an even number of columns).
+  const gin = scratch.zeros('rnn.gin', inDim * stride);
+  addWeightGradient(gin, 0, inDim, stride, n, inputs, 0, gPreAll, 0);
+  for (let o = 0; o < hd; o++) {
+    for (let i = 0; i < inDim; i++) grad[input.weight + o * inDim + i] += gin[i * stride + o];
+  }
+  for (let j = 0; j < hd; j++) grad[input.bias + j] += gb[j];
 }

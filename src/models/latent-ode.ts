@@ -154,11 +154,11 @@ export class LatentOde {
         inputs[o + obsDim] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
       }
     }
-    const hd = this.encoder.hidden;
-    const states = this.scratch.get('enc.states', (slots + 1) * rows * hd);
+    const sd = this.encoder.stride;
+    const states = this.scratch.get('enc.states', (slots + 1) * rows * sd);
     rnnForward(this.parameters, this.encoder, inputs, active, slots, rows, states);
     const stats = this.scratch.get('enc.stats', rows * 2 * this.latentDim);
-    affineForward(this.parameters, this.head, states, slots * rows * hd, hd, rows, stats);
+    affineForward(this.parameters, this.head, states, slots * rows * sd, sd, rows, stats);
     return { stats, inputs, active, states };
   }
 
@@ -492,16 +492,16 @@ export class LatentOde {
           g * eps[r * L + j] * 0.5 * Math.exp(0.5 * lv) + (0.5 * (Math.exp(lv) - 1)) / rows;
       }
     }
-    const hd = this.encoder.hidden;
-    const gStates = this.scratch.zeros('enc.gstates', (slots + 1) * rows * hd);
+    const sd = this.encoder.stride;
+    const gStates = this.scratch.zeros('enc.gstates', (slots + 1) * rows * sd);
     // Only the final state feeds the head, so its gradient lands in the last block of gStates.
     affineBackward(
       theta,
       this.gradients,
       this.head,
       enc.states,
-      slots * rows * hd,
-      hd,
+      slots * rows * sd,
+      sd,
       rows,
       gStats,
       gStates,

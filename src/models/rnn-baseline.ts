@@ -77,21 +77,28 @@ export class RnnBaseline {
     this.gradients.fill(0);
     const { rows, slots, obsDim, grid, index, values } = batch;
     const hd = this.cell.hidden;
+    const sd = this.cell.stride;
     const theta = this.parameters;
     const { inputs, active } = this.inputs(batch);
-    const states = this.scratch.get('states', (slots + 1) * rows * hd);
+    const states = this.scratch.get('states', (slots + 1) * rows * sd);
     rnnForward(theta, this.cell, inputs, active, slots, rows, states);
     // One prediction per (row, k) with an observation at k + 1: from state after reading slot k.
-    const pairs: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k + 1 < slots; k++) if (index[r * slots + k + 1] >= 0) pairs.push(r, k);
+    let count = 0;
+    for (let r = 0; r < rows; r++)
+      for (let k = 0; k + 1 < slots; k++) if (index[r * slots + k + 1] >= 0) count++;
+    const pairs = new Int32Array(2 * count);
+    for (let r = 0, p = 0; r < rows; r++) {
+      for (let k = 0; k + 1 < slots; k++) {
+        if (index[r * slots + k + 1] < 0) continue;
+        pairs[p++] = r;
+        pairs[p++] = k;
+      }
     }
-    const count = pairs.length / 2;
     const x = this.scratch.get('head.x', count * (hd + 1));
     for (let p = 0; p < count; p++) {
       const r = pairs[2 * p];
       const k = pairs[2 * p + 1];
-      const so = ((k + 1) * rows + r) * hd;
+      const so = ((k + 1) * rows + r) * sd;
       for (let j = 0; j < hd; j++) x[p * (hd + 1) + j] = states[so + j];
       x[p * (hd + 1) + hd] = grid[index[r * slots + k + 1]] - grid[index[r * slots + k]];
     }
@@ -117,9 +124,9 @@ export class RnnBaseline {
     }
     const gx = this.scratch.zeros('head.gx', count * (hd + 1));
     mlpBackward(theta, this.gradients, this.output, x, 0, hd + 1, count, hidden, gPred, gx, this.scratch);
-    const gStates = this.scratch.zeros('gstates', (slots + 1) * rows * hd);
+    const gStates = this.scratch.zeros('gstates', (slots + 1) * rows * sd);
     for (let p = 0; p < count; p++) {
-      const so = ((pairs[2 * p + 1] + 1) * rows + pairs[2 * p]) * hd;
+      const so = ((pairs[2 * p + 1] + 1) * rows + pairs[2 * p]) * sd;
       for (let j = 0; j < hd; j++) gStates[so + j] += gx[p * (hd + 1) + j];
     }
     rnnBackward(theta, this.gradients, this.cell, inputs, active, slots, rows, states, gStates, this.scratch);
@@ -133,11 +140,12 @@ export class RnnBaseline {
   extrapolate(batch: ObservationBatch, times: Float64Array): Float64Array {
     const { rows, slots, obsDim, grid, index } = batch;
     const hd = this.cell.hidden;
+    const sd = this.cell.stride;
     const theta = this.parameters;
     const { inputs, active } = this.inputs(batch);
-    const states = this.scratch.get('states', (slots + 1) * rows * hd);
+    const states = this.scratch.get('states', (slots + 1) * rows * sd);
     rnnForward(theta, this.cell, inputs, active, slots, rows, states);
-    const h = states.slice(slots * rows * hd, (slots + 1) * rows * hd);
+    const h = states.slice(slots * rows * sd, (slots + 1) * rows * sd);
     const lastTime = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < slots; k++) if (index[r * slots + k] >= 0) lastTime[r] = grid[index[r * slots + k]];
@@ -148,10 +156,10 @@ export class RnnBaseline {
     const hidden = new Float64Array(rows * this.output.hiddenWidth);
     const pred = new Float64Array(rows * obsDim);
     const stepInput = new Float64Array(rows * (obsDim + 1));
-    const next = new Float64Array(2 * rows * hd);
+    const next = new Float64Array(2 * rows * sd);
     for (let j = 0; j < T; j++) {
       for (let r = 0; r < rows; r++) {
-        for (let i = 0; i < hd; i++) x[r * (hd + 1) + i] = h[r * hd + i];
+        for (let i = 0; i < hd; i++) x[r * (hd + 1) + i] = h[r * sd + i];
         x[r * (hd + 1) + hd] = times[j] - lastTime[r];
       }
       mlpForward(theta, this.output, x, 0, hd + 1, rows, hidden, pred);
@@ -163,10 +171,10 @@ export class RnnBaseline {
         stepInput[r * (obsDim + 1) + obsDim] = times[j] - lastTime[r];
         lastTime[r] = times[j];
       }
-      // One RNN step on the prediction: states [2, rows, hd] with the current h as the first block.
+      // One RNN step on the prediction: states [2, rows, stride] with the current h as the first block.
       next.set(h, 0);
       rnnForward(theta, this.cell, stepInput, null, 1, rows, next, true);
-      h.set(next.subarray(rows * hd));
+      h.set(next.subarray(rows * sd));
     }
     return out;
   }

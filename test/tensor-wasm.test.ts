@@ -163,6 +163,42 @@ describe('WebAssembly SIMD kernels', () => {
     }
   });
 
+  it('row products at offsets inside batched operands, and tanh across scratch growth, stay exact', () => {
+    const rng = new Rng(16);
+    // Batched products with one row per entry: each entry reaches the row kernels at a non-zero offset.
+    for (const [m, k, n] of [
+      [1, 64, 64],
+      [1, 20, 18],
+      [2, 64, 2],
+    ]) {
+      const a = randn([3, m, k], rng);
+      const b = randn([3, k, n], rng);
+      const c = matmul(a, b).data;
+      for (let t = 0; t < 3; t++) {
+        const at = new Tensor(a.data.slice(t * m * k, (t + 1) * m * k), [m, k]);
+        const bt = new Tensor(b.data.slice(t * k * n, (t + 1) * k * n), [k, n]);
+        const want = naiveProduct(at, bt, false, false);
+        for (let i = 0; i < m * n; i++)
+          expect(Math.abs(c[t * m * n + i] - want[i]), `${m}x${k}x${n} entry ${t}`).toBeLessThanOrEqual(
+            1e-12 * Math.max(1, Math.abs(want[i])),
+          );
+      }
+    }
+    const check = (len: number) => {
+      const x = randn([len], rng);
+      const y = tanh(x).data;
+      for (let i = 0; i < len; i++)
+        expect(Math.abs(y[i] - Math.tanh(x.data[i])), `tanh length ${len}`).toBeLessThanOrEqual(
+          1e-15 * Math.max(Math.abs(y[i]), 1e-300),
+        );
+    };
+    for (const len of [17, 64, 100]) check(len);
+    // A product far larger than any before grows the scratch memory the tanh kernel also uses.
+    const big = randn([700, 700], rng);
+    expect(Number.isFinite(matmul(big, big).data[0])).toBe(true);
+    for (const len of [17, 64, 100, 5000]) check(len);
+  });
+
   it('tanh is within 1e-15 relative of Math.tanh, including special values', () => {
     const rng = new Rng(12);
     const n = 20001;

@@ -899,35 +899,64 @@ export function wasmRowsGemm(
   const need = na + (pb < 0 ? nb : 0) + (cResident ? 0 : nc);
   if (need * 8 > ROWS_SCRATCH_BYTES) return false;
   const h = rowsHeap;
-  let at = RESIDENT_BYTES >> 3;
+  // C first, at a fixed address, so that the view used to copy it out can be reused; then A, then B.
+  const cAt = RESIDENT_BYTES >> 3;
+  let at = cAt;
+  if (!cResident) {
+    if (accumulate) copyIn(h, at, c, cOff, nc);
+    pc = at << 3;
+    at += nc;
+  } else pc += cOff << 3;
   copyIn(h, at, a, aOff, na);
   const pa = at << 3;
   at += na;
   if (pb < 0) {
     copyIn(h, at, b, bOff, nb);
     pb = at << 3;
-    at += nb;
   } else pb += bOff << 3;
-  if (!cResident) {
-    if (accumulate) copyIn(h, at, c, cOff, nc);
-    pc = at << 3;
-  } else pc += cOff << 3;
   if (transB) rowsKernel.rows(m, n, k, pa, pb, pc, accumulate ? 1 : 0);
   else rowsKernel.axpy(m, n, k, pa, transA ? 8 : k * 8, transA ? m * 8 : 8, pb, pc, accumulate ? 1 : 0);
-  if (!cResident) {
-    const from = pc >> 3;
-    if (nc <= COPY_LOOP_MAX) for (let i = 0; i < nc; i++) c[cOff + i] = h[from + i];
-    else c.set(h.subarray(from, from + nc), cOff);
-  }
+  if (!cResident) copyOut(c, cOff, rowsOutView(nc), h, cAt, nc);
   return true;
 }
 
-/** Copies up to this many doubles with a loop rather than `subarray` + `set` (which allocate a view). */
-const COPY_LOOP_MAX = 128;
+/**
+ * Copies of fewer doubles than this use a loop; longer ones a single `set` (a memcpy), which is several times
+ * faster per element (element loops over WebAssembly memory pay a bounds check per access) but has a fixed
+ * cost of about 25 ns, plus the allocation of a `subarray` view when the source is part of a larger array.
+ */
+const COPY_LOOP_MAX = 16;
+/** Views of the row kernels' scratch at the output address, cached by length. */
+const VIEW_CACHE_MAX = 4096;
+const rowsOutViews: (Float64Array | undefined)[] = [];
+
+function rowsOutView(n: number): Float64Array | null {
+  if (n > VIEW_CACHE_MAX) return null;
+  let v = rowsOutViews[n];
+  if (v === undefined) {
+    const from = RESIDENT_BYTES >> 3;
+    v = rowsHeap.subarray(from, from + n);
+    rowsOutViews[n] = v;
+  }
+  return v;
+}
 
 function copyIn(h: Float64Array, at: number, src: Float64Array, off: number, n: number): void {
-  if (n <= COPY_LOOP_MAX) for (let i = 0; i < n; i++) h[at + i] = src[off + i];
+  if (n < COPY_LOOP_MAX) for (let i = 0; i < n; i++) h[at + i] = src[off + i];
   else h.set(off === 0 && src.length === n ? src : src.subarray(off, off + n), at);
+}
+
+/** dst[off..off+n) = h[from..from+n); `view`, when given, is exactly that range of `h`. */
+function copyOut(
+  dst: TensorData,
+  off: number,
+  view: Float64Array | null,
+  h: Float64Array,
+  from: number,
+  n: number,
+): void {
+  if (n < COPY_LOOP_MAX) for (let i = 0; i < n; i++) dst[off + i] = h[from + i];
+  else dst.set(view ?? h.subarray(from, from + n), off);
 }
 
 /**
@@ -1003,14 +1032,31 @@ export function wasmGemm(
   }
 }
 
+/** Views of the tanh output range of `heap`, cached by length; dropped when `heap` is replaced. */
+const tanhOutViews: (Float64Array | undefined)[] = [];
+let tanhViewsOf: Float64Array | null = null;
+
+function tanhOutView(h: Float64Array, from: number, n: number): Float64Array | null {
+  if (n > VIEW_CACHE_MAX) return null;
+  if (tanhViewsOf !== h) {
+    tanhOutViews.length = 0;
+    tanhViewsOf = h;
+  }
+  let v = tanhOutViews[n];
+  if (v === undefined) {
+    v = h.subarray(from, from + n);
+    tanhOutViews[n] = v;
+  }
+  return v;
+}
+
 /** out[i] = tanh(x[i]) for i < n with the SIMD kernel (max relative error ~5e-16). Requires {@link wasmGemmAvailable}. */
 export function wasmTanh(x: TensorData, out: TensorData, n: number): void {
   const n2 = (n + 2 * TANH_LANES - 1) & ~(2 * TANH_LANES - 1);
   const h = ensureHeap(2 * n2);
-  if (n <= COPY_LOOP_MAX) for (let i = 0; i < n; i++) h[i] = x[i];
+  if (n < COPY_LOOP_MAX) for (let i = 0; i < n; i++) h[i] = x[i];
   else h.set(x.length === n ? x : x.subarray(0, n), 0);
   for (let i = n; i < n2; i++) h[i] = 0;
   (kernel as WasmKernel).tanh(n2 * 8, 0, n2 * 8);
-  if (n <= COPY_LOOP_MAX) for (let i = 0; i < n; i++) out[i] = h[n2 + i];
-  else out.set(h.subarray(n2, n2 + n));
+  copyOut(out, 0, tanhOutView(h, n2, n), h, n2, n);
 }

@@ -4,10 +4,13 @@
  * 25/999 apart, dopri5 with rtol 1e-7 and atol 1e-9, loss mean|y − target|. Reports the median time of one
  * forward+backward per gradient mode (ms) and the forward/backward function evaluations, for the model as a
  * Module (`path: kernels`, its fused flat kernels) and for the same network as a plain function of tensors
- * (`path: tensor`, recorded and differentiated by autograd at every evaluation).
+ * (`path: tensor`, recorded and differentiated by autograd at every evaluation). Case `sequential-mlp` runs
+ * the same way on `Sequential(Linear(2→50), Tanh, Linear(50→2))` (no cube) from nn layers: odeint's kernels
+ * built for a plain Sequential MLP against `flatKernels: false`.
  */
 import { backward } from '../src/autograd/index.js';
 import { SpiralDynamics } from '../src/models/spiral-dynamics.js';
+import { Linear, Sequential, Tanh } from '../src/nn/index.js';
 import { Rng } from '../src/random/index.js';
 import { createOdeStats, type GradientMode, odeint } from '../src/sensitivity/index.js';
 import { abs, mean, sub, Tensor } from '../src/tensor/index.js';
@@ -26,6 +29,11 @@ export async function run(options: BenchOptions): Promise<void> {
   const rng = new Rng(0);
   const model = new SpiralDynamics({ rng }).finalize();
   const params = model.parameterTensors();
+  const sequential = new Sequential(
+    new Linear(2, 50, { rng }),
+    new Tanh(),
+    new Linear(50, 2, { rng }),
+  ).finalize();
   const tensorPath = (_t: Tensor, y: Tensor) => model.forward(y);
   const batch = 20;
   const y0 = normal(rng, [batch, 2], 1);
@@ -38,11 +46,17 @@ export async function run(options: BenchOptions): Promise<void> {
     ['adjoint', 'adjoint', false],
     ['adjoint+seminorm', 'adjoint', true],
   ];
-  for (const path of ['kernels', 'tensor'] as const) {
+  for (const [name, path] of [
+    ['spiral-dopri5', 'kernels'],
+    ['spiral-dopri5', 'tensor'],
+    ['sequential-mlp-dopri5', 'kernels'],
+    ['sequential-mlp-dopri5', 'tensor'],
+  ] as const) {
     for (const [label, gradient, seminorm] of cases) {
       const stats = createOdeStats();
       const once = () => {
         model.zeroGrad();
+        sequential.zeroGrad();
         const solver = {
           method: 'dopri5',
           rtol: 1e-7,
@@ -52,9 +66,11 @@ export async function run(options: BenchOptions): Promise<void> {
           ...(seminorm ? { seminorm } : {}),
         } as const;
         const out =
-          path === 'kernels'
-            ? odeint(model, y0, times, solver)
-            : odeint(tensorPath, y0, times, { ...solver, params });
+          name === 'sequential-mlp-dopri5'
+            ? odeint(sequential, y0, times, { ...solver, flatKernels: path === 'kernels' })
+            : path === 'kernels'
+              ? odeint(model, y0, times, solver)
+              : odeint(tensorPath, y0, times, { ...solver, params });
         backward(mean(abs(sub(out, target))));
       };
       for (let i = 0; i < 40; i++) once();
@@ -67,7 +83,7 @@ export async function run(options: BenchOptions): Promise<void> {
       samples.sort((a, b) => a - b);
       rows.push({
         suite: 'odeint',
-        case: 'spiral-dopri5',
+        case: name,
         path,
         gradient: label,
         msPerIteration: Number(samples[Math.floor(samples.length / 2)].toFixed(3)),

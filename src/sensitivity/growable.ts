@@ -23,7 +23,9 @@ export class GrowableBuffer {
   }
 
   push(value: number): void {
-    this.data[this.reserve(1)] = value;
+    // Reserve first: `this.data[this.reserve(1)]` would read `this.data` before a reallocation.
+    const at = this.reserve(1);
+    this.data[at] = value;
   }
 
   clear(): void {

@@ -63,6 +63,12 @@ export interface OdeintOptions extends IntegratorOptions {
   readonly checkpoints?: number;
   /** Counters to fill: forward after the solve, backward after the gradient pass. */
   readonly stats?: OdeStats;
+  /**
+   * Evaluate and differentiate a Module through flat kernels when it has them (its own `flatDynamics`, or
+   * those built for a plain Sequential MLP). Default true; false keeps the tensor path (autograd per
+   * evaluation), e.g. as a reference.
+   */
+  readonly flatKernels?: boolean;
 }
 
 const SOLVER_KEYS = [
@@ -87,6 +93,7 @@ const ODEINT_KEYS = [
   'seminorm',
   'checkpoints',
   'stats',
+  'flatKernels',
 ];
 const MODE_ONLY: Record<string, GradientMode> = {
   adjointOptions: 'adjoint',
@@ -165,6 +172,13 @@ function checkOptions(options: OdeintOptions, mode: GradientMode): void {
       'invalidOption',
       'options.checkpoints',
       `must be a positive integer, got ${options.checkpoints}`,
+    );
+  }
+  if (options.flatKernels !== undefined && typeof options.flatKernels !== 'boolean') {
+    throw new SensitivityError(
+      'invalidOption',
+      'options.flatKernels',
+      `must be a boolean, got ${typeof options.flatKernels}`,
     );
   }
   if (options.adjointOptions !== undefined) {
@@ -252,7 +266,7 @@ export function odeint(
       throw new SensitivityError('invalidOption', 'options.params', 'must be an array of Tensors');
     }
   }
-  const field = new VectorField(func, y0.shape, parameters);
+  const field = new VectorField(func, y0.shape, parameters, options.flatKernels ?? true);
   const n = field.n;
   const y0Data = Float64Array.from(y0.data);
   for (let i = 0; i < n; i++) {

@@ -6,7 +6,8 @@
  * the parameters through it.
  *
  * A Module that provides flat kernels ({@link FlatDynamicsProvider}) is evaluated and differentiated through
- * them instead; the checks on the result (finite values) are the same.
+ * them instead, and so is a plain Sequential MLP of nn layers ({@link mlpFieldFor}); the checks on the result
+ * (finite values) are the same.
  */
 import { gradients } from '../autograd/engine.js';
 import { enableGrad, noGrad } from '../autograd/node.js';
@@ -15,6 +16,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { SensitivityError } from './errors.js';
 import { type FlatDynamics, hasFlatDynamics } from './flat-dynamics.js';
 import type { SavedLease } from './saved-lease.js';
+import { mlpFieldFor } from './sequential-mlp.js';
 
 /** A dynamics function of tensors: dy/dt = f(t, y), t a one-element tensor, y of the state's shape. */
 export type TensorDynamics = (t: Tensor, y: Tensor) => Tensor;
@@ -49,6 +51,8 @@ export class VectorField {
     func: OdeFunction,
     readonly shape: readonly number[],
     parameters: readonly Tensor[],
+    /** Whether to use flat kernels when the module has them (false: always the tensor path). */
+    flatKernels = true,
   ) {
     this.n = shape.reduce((a, b) => a * b, 1);
     if (func instanceof Module) {
@@ -74,7 +78,13 @@ export class VectorField {
     this.numParameters = this.offsets[parameters.length];
     this.inputs = new Array(parameters.length + 2);
     for (let i = 0; i < parameters.length; i++) this.inputs[i + 2] = parameters[i];
-    this.flat = hasFlatDynamics(func) ? func.flatDynamics(shape) : null;
+    this.flat = !flatKernels
+      ? null
+      : hasFlatDynamics(func)
+        ? func.flatDynamics(shape)
+        : func instanceof Module
+          ? mlpFieldFor(func, shape)
+          : null;
     if (this.flat !== null) {
       const own = this.flat.parameters;
       if (own.length !== parameters.length || own.some((p, i) => p !== parameters[i])) {

@@ -30,6 +30,7 @@ import {
   initialStep,
   minRtol,
   minStepAt,
+  StepperInterpolant,
   stepEnd,
   underflowOutcome,
 } from './common.js';
@@ -92,20 +93,6 @@ export interface BdfOptions {
   readonly linearSolver?: LinearSolverFactory;
 }
 
-class BdfInterpolant implements Interpolant {
-  t0 = 0;
-  t1 = 0;
-  constructor(private readonly stepper: BdfStepper) {}
-  evaluate(t: number, out?: Float64Array): Float64Array {
-    const dest = out ?? new Float64Array(this.stepper.y.length);
-    this.stepper.interpolate(t, dest);
-    return dest;
-  }
-  freeze(): Interpolant {
-    return this.stepper.freezeInterpolant();
-  }
-}
-
 class BdfStepper implements Stepper {
   readonly method = 'bdf';
   t: number;
@@ -129,7 +116,7 @@ class BdfStepper implements Stepper {
   private readonly solver: ShiftedLinearSolver;
   private readonly jacobian: JacobianEvaluator;
   private readonly newtonTol: number;
-  private readonly dense: BdfInterpolant;
+  private readonly dense: StepperInterpolant;
 
   private orderNow = 1;
   private hAbs = 0;
@@ -171,7 +158,7 @@ class BdfStepper implements Stepper {
     this.jacobian = new JacobianEvaluator(f, n, options.jacobian, options.stats, options.atol);
     // Roundoff floor of the corrector test (the test itself is relative to the local error tolerance).
     this.newtonTol = (10 * EPS) / minRtol(options);
-    this.dense = new BdfInterpolant(this);
+    this.dense = new StepperInterpolant(this);
     this.restart(t0, y0);
   }
 
@@ -211,7 +198,7 @@ class BdfStepper implements Stepper {
   }
 
   /** Interpolating polynomial through the last order+1 grid points, evaluated at t. */
-  interpolate(t: number, out: Float64Array): void {
+  denseAt(t: number, out: Float64Array): void {
     const { n, d } = this;
     for (let i = 0; i < n; i++) out[i] = d[i];
     if (this.t === this.tPrev) return;
@@ -226,10 +213,10 @@ class BdfStepper implements Stepper {
   }
 
   /**
-   * The polynomial of {@link interpolate} as a standalone piece over [tPrev, t]: with t = tPrev + θ·H each
+   * The polynomial of {@link denseAt} as a standalone piece over [tPrev, t]: with t = tPrev + θ·H each
    * Newton factor (t − (t_n − (m−1)h))/(m·h) is linear in θ, so the basis polynomials expand exactly.
    */
-  freezeInterpolant(): Interpolant {
+  freezeDense(): Interpolant {
     const { n, d } = this;
     const k = this.orderNow;
     const coeffs = new Float64Array((k + 1) * n);

@@ -1,8 +1,30 @@
 /**
  * Pieces shared by the implicit methods: initial step selection, the landing rule for `tLimit`, the weighted
- * norm of stacked stage vectors and Newton tolerances.
+ * norm of stacked stage vectors, Newton tolerances and the live dense-output adapter.
  */
-import type { Dynamics, StepperOptions } from '../types.js';
+import type { Dynamics, Interpolant, StepperOptions } from '../types.js';
+
+/** A stiff stepper's dense output over its last step, evaluated in place or frozen as a standalone piece. */
+export interface DenseOutputSource {
+  readonly y: Float64Array;
+  denseAt(t: number, out: Float64Array): void;
+  freezeDense(): Interpolant;
+}
+
+/** The live interpolant a stiff stepper hands out: it reads the stepper's current step until frozen. */
+export class StepperInterpolant implements Interpolant {
+  t0 = 0;
+  t1 = 0;
+  constructor(private readonly source: DenseOutputSource) {}
+  evaluate(t: number, out?: Float64Array): Float64Array {
+    const dest = out ?? new Float64Array(this.source.y.length);
+    this.source.denseAt(t, dest);
+    return dest;
+  }
+  freeze(): Interpolant {
+    return this.source.freezeDense();
+  }
+}
 
 export const EPS = 2.220446049250313e-16;
 

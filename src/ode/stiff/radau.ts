@@ -29,6 +29,7 @@ import {
   initialStep,
   minStepAt,
   newtonTolerance,
+  StepperInterpolant,
   stepEnd,
   underflowOutcome,
 } from './common.js';
@@ -62,20 +63,6 @@ export interface RadauOptions {
   readonly linearSolver?: LinearSolverFactory;
 }
 
-class RadauInterpolant implements Interpolant {
-  t0 = 0;
-  t1 = 0;
-  constructor(private readonly stepper: RadauStepper) {}
-  evaluate(t: number, out?: Float64Array): Float64Array {
-    const dest = out ?? new Float64Array(this.stepper.y.length);
-    this.stepper.collocation(t, dest);
-    return dest;
-  }
-  freeze(): Interpolant {
-    return this.stepper.freezeCollocation();
-  }
-}
-
 class RadauStepper implements Stepper {
   readonly method = 'radau';
   readonly order = 5;
@@ -101,7 +88,7 @@ class RadauStepper implements Stepper {
   private readonly complex: ShiftedLinearSolver;
   private readonly jacobian: JacobianEvaluator;
   private readonly newtonTol: number;
-  private readonly dense: RadauInterpolant;
+  private readonly dense: StepperInterpolant;
   /** Views of the stacked 3n vectors (made once: no allocation while stepping). */
   private readonly zNewParts: readonly Float64Array[];
   private readonly fParts: readonly Float64Array[];
@@ -150,7 +137,7 @@ class RadauStepper implements Stepper {
     this.complex = linearSolver(n, true);
     this.jacobian = new JacobianEvaluator(f, n, options.jacobian, options.stats, options.atol);
     this.newtonTol = newtonTolerance(options);
-    this.dense = new RadauInterpolant(this);
+    this.dense = new StepperInterpolant(this);
     const parts = (v: Float64Array) => [0, 1, 2].map((j) => v.subarray(j * n, (j + 1) * n));
     this.zNewParts = parts(this.zNew);
     this.fParts = parts(this.fStage);
@@ -191,7 +178,7 @@ class RadauStepper implements Stepper {
   }
 
   /** Collocation polynomial of the last accepted step at t (also used to extrapolate the next guess). */
-  collocation(t: number, out: Float64Array): void {
+  denseAt(t: number, out: Float64Array): void {
     const { n, yPrev, z } = this;
     if (this.hLast === 0) {
       out.set(this.y);
@@ -213,7 +200,7 @@ class RadauStepper implements Stepper {
   }
 
   /** The collocation polynomial of the last step as a standalone piece (coefficients in θ = x). */
-  freezeCollocation(): Interpolant {
+  freezeDense(): Interpolant {
     const { n, yPrev, z } = this;
     const coeffs = new Float64Array(4 * n);
     if (this.hLast === 0) {
@@ -260,7 +247,7 @@ class RadauStepper implements Stepper {
       if (this.hasHistory) {
         for (let j = 0; j < 3; j++) {
           const sub = this.zNewParts[j];
-          this.collocation(t + RADAU_C[j] * h, sub);
+          this.denseAt(t + RADAU_C[j] * h, sub);
           for (let i = 0; i < n; i++) sub[i] -= y[i];
         }
       } else {

@@ -13,7 +13,16 @@
 import { denseLinearSolver, type LinearSolverFactory, type ShiftedLinearSolver } from '../../linalg/index.js';
 import { PolynomialPiece } from '../interpolants.js';
 import type { Dynamics, Interpolant, MethodFactory, StepOutcome, Stepper, StepperOptions } from '../types.js';
-import { allFinite, failAt, fillScale, initialStep, minStepAt, stepEnd, underflowOutcome } from './common.js';
+import {
+  allFinite,
+  failAt,
+  fillScale,
+  initialStep,
+  minStepAt,
+  StepperInterpolant,
+  stepEnd,
+  underflowOutcome,
+} from './common.js';
 import { JacobianEvaluator, timeDerivative } from './jacobian.js';
 import {
   RODAS4_A,
@@ -32,20 +41,6 @@ const MAX_FAILURES = 30;
 
 export interface RodasOptions {
   readonly linearSolver?: LinearSolverFactory;
-}
-
-class RodasInterpolant implements Interpolant {
-  t0 = 0;
-  t1 = 0;
-  constructor(private readonly stepper: RodasStepper) {}
-  evaluate(t: number, out?: Float64Array): Float64Array {
-    const dest = out ?? new Float64Array(this.stepper.y.length);
-    this.stepper.denseAt(t, dest);
-    return dest;
-  }
-  freeze(): Interpolant {
-    return this.stepper.freezeDense();
-  }
 }
 
 class RodasStepper implements Stepper {
@@ -69,7 +64,7 @@ class RodasStepper implements Stepper {
   private readonly q2: Float64Array;
   private readonly solver: ShiftedLinearSolver;
   private readonly jacobian: JacobianEvaluator;
-  private readonly dense: RodasInterpolant;
+  private readonly dense: StepperInterpolant;
   /** Views of the six stages (made once: no allocation while stepping). */
   private readonly stages: readonly Float64Array[];
 
@@ -105,7 +100,7 @@ class RodasStepper implements Stepper {
     this.q2 = new Float64Array(n);
     this.solver = linearSolver(n, false);
     this.jacobian = new JacobianEvaluator(f, n, options.jacobian, options.stats, options.atol);
-    this.dense = new RodasInterpolant(this);
+    this.dense = new StepperInterpolant(this);
     this.stages = Array.from({ length: 6 }, (_, s) => this.k.subarray(s * n, (s + 1) * n));
     this.restart(t0, y0);
   }

@@ -52,7 +52,8 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   syncDirectory(dir);
 }
 
-function syncDirectory(dir: string): void {
+/** Makes renames inside `dir` durable (fsync of the directory); skipped where directories cannot be synced. */
+export function syncDirectory(dir: string): void {
   try {
     const fd = fs.openSync(dir, 'r');
     try {

@@ -16,7 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { syncDirectory, writeFileAtomic } from '../io/atomic.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { RngState } from '../random/index.js';
 import { RunError } from './errors.js';
@@ -157,7 +157,7 @@ export function saveCheckpoint(
     manifest.files[file] = { sha256: sha256Hex(bytes), bytes: bytes.length };
   }
   writeFileAtomic(path.join(tmpDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  fsyncDir(tmpDir);
+  syncDirectory(tmpDir);
 
   if (fs.existsSync(finalDir)) {
     // Saving the same iteration twice (e.g. a stop right after a periodic checkpoint): swap the old one out.
@@ -169,7 +169,7 @@ export function saveCheckpoint(
   } else {
     fs.renameSync(tmpDir, finalDir);
   }
-  fsyncDir(checkpointsDir);
+  syncDirectory(checkpointsDir);
   writeFileAtomic(
     path.join(checkpointsDir, LATEST),
     `${JSON.stringify({ checkpoint: name, iteration: state.iteration })}\n`,
@@ -409,20 +409,6 @@ function pruneCheckpoints(checkpointsDir: string, keep: number): void {
 function removeStaleTemporaries(checkpointsDir: string): void {
   for (const d of fs.readdirSync(checkpointsDir)) {
     if (d.startsWith('.tmp-')) fs.rmSync(path.join(checkpointsDir, d), { recursive: true, force: true });
-  }
-}
-
-function fsyncDir(dir: string): void {
-  // Makes the rename itself durable. Not supported on every platform (e.g. Windows), where it is skipped.
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // best effort
   }
 }
 

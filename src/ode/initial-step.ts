@@ -37,7 +37,8 @@ export function selectInitialStep(
   return Number.isFinite(h) && h > 0 ? h : h0;
 }
 
-const EPS = 2.220446049250313e-16;
+/** Machine epsilon of float64. */
+export const EPS = 2.220446049250313e-16;
 
 /** Smallest usable step at time t: ten ulps of t (below that, t + h rounds back to t). */
 export function minStepAt(t: number): number {

@@ -20,6 +20,7 @@
  *  - with an analytic Jacobian, f is not evaluated at the predictor just for the Jacobian.
  */
 import { denseLinearSolver, type LinearSolverFactory, type ShiftedLinearSolver } from '../../linalg/index.js';
+import { selectInitialStep } from '../initial-step.js';
 import { PolynomialPiece } from '../interpolants.js';
 import type { Dynamics, Interpolant, MethodFactory, StepOutcome, Stepper, StepperOptions } from '../types.js';
 import {
@@ -27,7 +28,6 @@ import {
   EPS,
   failAt,
   fillScale,
-  initialStep,
   minRtol,
   minStepAt,
   StepperInterpolant,
@@ -183,7 +183,18 @@ class BdfStepper implements Stepper {
     let h =
       options.fixedStep ??
       options.firstStep ??
-      initialStep(this.f, t, this.y, this.fy, this.tEnd, 1, options, this.scale, this.work, this.yNew);
+      selectInitialStep(
+        this.f,
+        t,
+        this.y,
+        this.fy,
+        this.tEnd - t,
+        1,
+        options,
+        this.scale,
+        this.work,
+        this.yNew,
+      );
     h = Math.min(h, options.maxStep);
     this.hAbs = h;
     this.hGrid = h;

@@ -1,8 +1,10 @@
 /**
- * Pieces shared by the implicit methods: initial step selection, the landing rule for `tLimit`, the weighted
- * norm of stacked stage vectors, Newton tolerances and the live dense-output adapter.
+ * Pieces shared by the implicit methods: the landing rule for `tLimit`, the weighted norm of stacked stage
+ * vectors, Newton tolerances and the live dense-output adapter (the initial step and the smallest usable
+ * step come from ../initial-step.ts, shared with the explicit methods).
  */
-import type { Dynamics, Interpolant, StepperOptions } from '../types.js';
+import { EPS } from '../initial-step.js';
+import type { Interpolant, StepperOptions } from '../types.js';
 
 /** A stiff stepper's dense output over its last step, evaluated in place or frozen as a standalone piece. */
 export interface DenseOutputSource {
@@ -26,13 +28,7 @@ export class StepperInterpolant implements Interpolant {
   }
 }
 
-export const EPS = 2.220446049250313e-16;
-
-/** Smallest step allowed at time t: ten ulps of t (below that, t + h rounds back to t). */
-export function minStepAt(t: number): number {
-  const a = Math.abs(t);
-  return 10 * Math.max(a * EPS, Number.MIN_VALUE * 1e10);
-}
+export { EPS, minStepAt } from '../initial-step.js';
 
 /**
  * End of a step of size h from t towards tLimit. A step that would pass tLimit, or stop short of it by less
@@ -78,40 +74,6 @@ export function newtonTolerance(options: StepperOptions): number {
 export function allFinite(v: Float64Array): boolean {
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
   return true;
-}
-
-/**
- * Initial step by Hairer, Nørsett & Wanner (Solving ODEs I, §II.4): balance the size of y0 against f0 and an
- * estimate of the second derivative from one explicit Euler step. Costs one evaluation of f.
- * `work` and `f1` are scratch vectors of length n.
- */
-export function initialStep(
-  f: Dynamics,
-  t0: number,
-  y0: Float64Array,
-  f0: Float64Array,
-  tEnd: number,
-  order: number,
-  options: StepperOptions,
-  scale: Float64Array,
-  work: Float64Array,
-  f1: Float64Array,
-): number {
-  const span = tEnd - t0;
-  const n = y0.length;
-  if (n === 0) return Math.min(span, options.maxStep);
-  fillScale(scale, options, y0, y0);
-  const d0 = options.norm(y0, scale);
-  const d1 = options.norm(f0, scale);
-  let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : (0.01 * d0) / d1;
-  h0 = Math.min(h0, span, options.maxStep);
-  for (let i = 0; i < n; i++) work[i] = y0[i] + h0 * f0[i];
-  f(t0 + h0, work, f1);
-  for (let i = 0; i < n; i++) work[i] = f1[i] - f0[i];
-  const d2 = options.norm(work, scale) / h0;
-  const h1 =
-    d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / (order + 1));
-  return Math.min(100 * h0, h1, span, options.maxStep);
 }
 
 /** Prefix for failure messages: names the method and the time. */

@@ -19,6 +19,7 @@
  * - Step sizes follow Gustafsson's predictive controller.
  */
 import { denseLinearSolver, type LinearSolverFactory, type ShiftedLinearSolver } from '../../linalg/index.js';
+import { selectInitialStep } from '../initial-step.js';
 import { PolynomialPiece } from '../interpolants.js';
 import type { Dynamics, Interpolant, MethodFactory, StepOutcome, Stepper, StepperOptions } from '../types.js';
 import {
@@ -26,7 +27,6 @@ import {
   EPS,
   failAt,
   fillScale,
-  initialStep,
   minStepAt,
   newtonTolerance,
   StepperInterpolant,
@@ -167,7 +167,18 @@ class RadauStepper implements Stepper {
     this.hAbs =
       this.options.fixedStep ??
       this.options.firstStep ??
-      initialStep(this.f, t, this.y, this.fy, this.tEnd, 3, this.options, this.scale, this.work, this.err);
+      selectInitialStep(
+        this.f,
+        t,
+        this.y,
+        this.fy,
+        this.tEnd - t,
+        3,
+        this.options,
+        this.scale,
+        this.work,
+        this.err,
+      );
     this.hAbs = Math.min(this.hAbs, this.options.maxStep);
   }
 

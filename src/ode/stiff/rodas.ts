@@ -11,13 +11,13 @@
  * reuses J and ∂f/∂t and only refactors.
  */
 import { denseLinearSolver, type LinearSolverFactory, type ShiftedLinearSolver } from '../../linalg/index.js';
+import { selectInitialStep } from '../initial-step.js';
 import { PolynomialPiece } from '../interpolants.js';
 import type { Dynamics, Interpolant, MethodFactory, StepOutcome, Stepper, StepperOptions } from '../types.js';
 import {
   allFinite,
   failAt,
   fillScale,
-  initialStep,
   minStepAt,
   StepperInterpolant,
   stepEnd,
@@ -121,7 +121,18 @@ class RodasStepper implements Stepper {
     let h =
       options.fixedStep ??
       options.firstStep ??
-      initialStep(this.f, t, this.y, this.fy, this.tEnd, 3, options, this.scale, this.yStage, this.g);
+      selectInitialStep(
+        this.f,
+        t,
+        this.y,
+        this.fy,
+        this.tEnd - t,
+        3,
+        options,
+        this.scale,
+        this.yStage,
+        this.g,
+      );
     h = Math.min(h, options.maxStep);
     this.hAbs = h;
   }

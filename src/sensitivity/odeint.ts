@@ -27,7 +27,7 @@
  */
 import { isGradEnabled, record } from '../autograd/node.js';
 import { Module } from '../nn/module.js';
-import { OdeIntegrator } from '../ode/integrator.js';
+import { INTEGRATOR_OPTION_KEYS, OdeIntegrator } from '../ode/integrator.js';
 import { resolveMethod } from '../ode/methods.js';
 import { type IntegratorOptions, normalizeProblem } from '../ode/options.js';
 import { RungeKuttaStepper } from '../ode/runge-kutta.js';
@@ -71,20 +71,7 @@ export interface OdeintOptions extends IntegratorOptions {
   readonly flatKernels?: boolean;
 }
 
-const SOLVER_KEYS = [
-  'method',
-  'rtol',
-  'atol',
-  'norm',
-  'step',
-  'firstStep',
-  'maxStep',
-  'maxSteps',
-  'tstops',
-  'jumpTimes',
-  'controller',
-  'jacobian',
-];
+const SOLVER_KEYS: readonly string[] = INTEGRATOR_OPTION_KEYS;
 const ODEINT_KEYS = [
   ...SOLVER_KEYS,
   'gradient',

@@ -153,6 +153,32 @@ describe('LatentOde and RnnBaseline', () => {
     });
   }
 
+  it('with the consistency term the gradient still matches finite differences, and the term is reported', () => {
+    // Rows of 6 and 5 observations (the term needs at least 4), one value missing.
+    const series = [
+      {
+        times: [0.1, 0.2, 0.35, 0.5, 0.6, 0.8],
+        values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1, 0.2, 0, 0.1, 0.3, -0.2, 0.4],
+      },
+      { times: [0.05, 0.3, 0.45, 0.7, 0.75], values: [0.4, 0.1, 0.2, 0.2, -0.3, 0.5, 0, 0.1, 0.6, -0.2] },
+    ];
+    const b = batchFromSeries(series, 2);
+    const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.1 };
+    const model = new LatentOde({ ...options, consistency: 5 }, new Rng(3));
+    const plain = new LatentOde(options, new Rng(3));
+    const withTerm = model.lossAndGradient(b, new Rng(7));
+    const without = plain.lossAndGradient(b, new Rng(7));
+    expect(withTerm.consistency).toBeGreaterThan(0);
+    expect(without.consistency).toBe(0);
+    // Same noise for z(t0), so the ELBO parts agree and the loss differs by exactly the term.
+    expect(withTerm.kl).toBe(without.kl);
+    expect(withTerm.loss - without.loss).toBeCloseTo(withTerm.consistency, 10);
+    expect(
+      gradientError(model.parameters, model.gradients, () => model.lossAndGradient(b, new Rng(7)).loss),
+    ).toBeLessThan(1e-4);
+    expect(() => new LatentOde({ obsDim: 2, consistency: -1 }, new Rng(0))).toThrow(/consistency/);
+  });
+
   it('ignores missing values in the likelihood', () => {
     const model = new LatentOde({ obsDim: 2 }, new Rng(2));
     const a = model.lossAndGradient(batch, new Rng(7)).logLikelihood;

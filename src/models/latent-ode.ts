@@ -4,35 +4,46 @@
  *
  * - Recognition network: an Elman RNN run backwards in time over a row's observations with input
  *   [x_k, t_k − t_{k−1}] (t_{−1} = t0), whose final state gives the mean and log-variance of q(z(t0)).
- * - Dynamics f: an ELU (or tanh) MLP latent → hidden → hidden → latent (`odeLayers` hidden layers); one ODE solve (classical RK4, steps no longer than
- *   `maxStep`, cubic Hermite dense output) gives the states at the sorted union of the batch's observation
- *   times, and each row gathers its own times.
+ * - Dynamics f: an ELU (or tanh) MLP latent → hidden → … → latent (`odeLayers` hidden layers); one ODE solve
+ *   (classical RK4, steps no longer than `maxStep`, cubic Hermite dense output) gives the states at the
+ *   sorted union of the batch's observation times, and each row gathers its own times.
  * - Decoder: a tanh MLP latent → hidden → observation, with a Gaussian likelihood of fixed standard deviation
  *   (missing values are left out), and KL(q ‖ N(0, I)) in closed form: the loss is the negative ELBO per row.
  * - Optional Poisson process for the observation times (section 5.1): log λ(z) from another MLP, and
  *   log p(times) = Σ log λ(z(t_i)) − ∫ λ(z(t)) dt, the integral carried as one extra ODE state.
+ * - Optional latent consistency (`consistency` λ > 0): each row's later observations, encoded on their own
+ *   with the time origin moved to the first of them (τ), should give the state that the latent flow reaches
+ *   at τ from z(t0); the loss adds (λ/2)·‖z(τ) − μ(x[τ:])‖² per row. Without it nothing ties the encoder's
+ *   states of trajectories that start at different points of the same curve to the flow between them, and
+ *   the flow is only right over the span it is trained on (see docs/latent-ode.md).
  *
- * Gradients are exact for the discretised model (backpropagation through every RK4 stage), written out in
- * plain typed-array loops (see latent-ode-kernels.ts); reparameterisation noise comes from the seeded Rng.
+ * Gradients are exact for the discretised model (backpropagation through every RK4 stage). Every activation
+ * of a pass lives in a {@link Workspace} in feature-major layout (see feature-major.ts), so each layer over
+ * the batch is one WebAssembly SIMD matrix product; reparameterisation noise comes from the seeded Rng.
  */
 import type { Rng } from '../random/index.js';
-import type { ObservationBatch } from './latent-ode-batch.js';
+import { Workspace } from '../tensor/workspace.js';
 import {
+  type Activation,
   type AffineLayer,
   addAffine,
   addMlp,
   addRnn,
-  affineBackward,
-  affineForward,
+  allocRnn,
   type Mlp,
-  mlpBackward,
-  mlpForward,
+  PackedMlp,
+  PackedWeights,
   ParameterLayout,
-  type RnnLayer,
+  packRnnCell,
+  paddedWidth,
+  type RnnBuffers,
+  type RnnCell,
   rnnBackward,
   rnnForward,
-  Scratch,
-} from './latent-ode-kernels.js';
+  rnnInputRow,
+  rnnState,
+} from './feature-major.js';
+import { batchFromSeries, type ObservationBatch } from './latent-ode-batch.js';
 
 export interface LatentOdeOptions {
   readonly obsDim: number;
@@ -48,22 +59,105 @@ export interface LatentOdeOptions {
   /** Fixed standard deviation of the Gaussian observation likelihood (default 0.1). */
   readonly observationStd?: number;
   /** Activation of the dynamics MLP (default 'elu', as in torchdiffeq's example; 'tanh' saturates). */
-  readonly activation?: 'tanh' | 'elu';
+  readonly activation?: Activation;
   /** Largest RK4 step (default 0.1); observation times are read off the dense interpolant. */
   readonly maxStep?: number;
+  /** Weight λ of the latent consistency term (default 0: off). */
+  readonly consistency?: number;
 }
 
 /** The terms of the last loss evaluation, per row (batch means). */
 export interface LatentOdeLoss {
-  /** Negative ELBO per row. */
+  /** Negative ELBO per row (plus the consistency term when it is on). */
   readonly loss: number;
   readonly logLikelihood: number;
   readonly kl: number;
   /** Poisson log-likelihood of the observation times (0 without `poisson`). */
   readonly timesLogLikelihood: number;
+  /** The consistency term (0 when off). */
+  readonly consistency: number;
 }
 
 const LOG_TWO_PI = Math.log(2 * Math.PI);
+
+/** Layers of the model as offsets in θ. */
+interface Layers {
+  readonly encoder: RnnCell;
+  readonly head: AffineLayer;
+  readonly dynamics: Mlp;
+  readonly decoder: Mlp;
+  readonly intensity: Mlp | null;
+}
+
+/** The model's weights packed into one workspace. */
+interface Packed {
+  readonly cell: PackedWeights;
+  readonly head: PackedWeights;
+  readonly dynamics: PackedMlp;
+  readonly decoder: PackedMlp;
+  readonly intensity: PackedMlp | null;
+}
+
+/** Encoder buffers for one batch shape. */
+interface EncoderPass {
+  readonly rnn: RnnBuffers;
+  /** [2·latent, width]: means then log-variances. */
+  readonly stats: number;
+  readonly gStats: number;
+}
+
+/** Buffers of one RK4 solve over `count` steps and G output times. */
+interface SolvePass {
+  readonly count: number;
+  readonly G: number;
+  readonly keep: boolean;
+  /** count + 1 blocks of (D + 1)·width: the step nodes (last row ones). */
+  readonly nodes: number;
+  /** s2, s3, s4 of every step when keep (else of one step): blocks of (D + 1)·width. */
+  readonly stages: number;
+  /** count + 1 blocks of D·width: f at the nodes (the k1 of each step and the slopes of the interpolant). */
+  readonly slopes: number;
+  readonly k: number;
+  readonly acc: number;
+  /** Hidden activations per evaluation slot (4·count + 1 slots when keep, else one). */
+  readonly dynamicsHidden: number[][];
+  readonly intensityHidden: number[][];
+  /** log λ per slot, [width] each (Poisson only). */
+  readonly logRate: number[];
+  /** G blocks of (D + 1)·width: the states at the output times (last row ones, so they can be decoded). */
+  readonly ys: number;
+  readonly gYs: number;
+  readonly gNodes: number;
+  readonly gSlopes: number;
+  readonly gy: number;
+  readonly gk: number[];
+  readonly gs: number;
+  readonly gRate: number;
+}
+
+/** Everything one training pass needs, laid out in its workspace for one batch shape. */
+interface TrainPlan {
+  readonly rows: number;
+  readonly width: number;
+  readonly slots: number;
+  readonly G: number;
+  readonly count: number;
+  readonly packed: Packed;
+  readonly enc: EncoderPass;
+  /** Encoder of the later observations for the consistency term (null when off). */
+  readonly sub: EncoderPass | null;
+  readonly ode: SolvePass;
+  /** Decoder input: [(D + 1), obsWidth] states at the observations (last row ones). */
+  readonly obsWidth: number;
+  readonly zObs: number;
+  readonly decoderHidden: number[];
+  readonly xHat: number;
+  readonly gXHat: number;
+  readonly gZObs: number;
+  readonly obsIntensityHidden: number[];
+  readonly obsLogRate: number;
+  readonly gObsLogRate: number;
+}
 
 export class LatentOde {
   readonly obsDim: number;
@@ -71,16 +165,15 @@ export class LatentOde {
   readonly poisson: boolean;
   readonly observationStd: number;
   readonly maxStep: number;
-  readonly activation: 'tanh' | 'elu';
+  readonly activation: Activation;
+  readonly consistency: number;
   readonly parameters: Float64Array;
   readonly gradients: Float64Array;
   private readonly stateDim: number;
-  private readonly encoder: RnnLayer;
-  private readonly head: AffineLayer;
-  private readonly dynamicsNet: Mlp;
-  private readonly decoder: Mlp;
-  private readonly intensity: Mlp | null;
-  private readonly scratch = new Scratch();
+  private readonly layers: Layers;
+  private readonly trainWs = new Workspace();
+  private readonly evalWs = new Workspace();
+  private plan: TrainPlan | null = null;
 
   constructor(options: LatentOdeOptions, rng: Rng) {
     const dims = {
@@ -103,6 +196,7 @@ export class LatentOde {
     this.observationStd = options.observationStd ?? 0.1;
     this.maxStep = options.maxStep ?? 0.1;
     this.activation = options.activation ?? 'elu';
+    this.consistency = options.consistency ?? 0;
     if (this.activation !== 'tanh' && this.activation !== 'elu') {
       throw new RangeError(`LatentOde: activation must be 'tanh' or 'elu', got '${String(this.activation)}'`);
     }
@@ -110,11 +204,14 @@ export class LatentOde {
       throw new RangeError(`LatentOde: observationStd must be > 0, got ${this.observationStd}`);
     }
     if (!(this.maxStep > 0)) throw new RangeError(`LatentOde: maxStep must be > 0, got ${this.maxStep}`);
+    if (!(this.consistency >= 0) || !Number.isFinite(this.consistency)) {
+      throw new RangeError(`LatentOde: consistency must be a finite number >= 0, got ${this.consistency}`);
+    }
     this.stateDim = this.latentDim + (this.poisson ? 1 : 0);
     const layout = new ParameterLayout();
-    this.encoder = addRnn(layout, this.obsDim + 1, dims.rnnHidden);
-    this.head = addAffine(layout, dims.rnnHidden, 2 * this.latentDim);
-    this.dynamicsNet = addMlp(
+    const encoder = addRnn(layout, this.obsDim + 1, dims.rnnHidden);
+    const head = addAffine(layout, dims.rnnHidden, 2 * this.latentDim);
+    const dynamics = addMlp(
       layout,
       this.latentDim,
       dims.odeHidden,
@@ -122,110 +219,234 @@ export class LatentOde {
       this.activation,
       dims.odeLayers,
     );
-    this.decoder = addMlp(layout, this.latentDim, dims.decoderHidden, this.obsDim);
-    this.intensity = this.poisson ? addMlp(layout, this.latentDim, dims.poissonHidden, 1) : null;
+    const decoder = addMlp(layout, this.latentDim, dims.decoderHidden, this.obsDim);
+    const intensity = this.poisson ? addMlp(layout, this.latentDim, dims.poissonHidden, 1) : null;
+    this.layers = { encoder, head, dynamics, decoder, intensity };
     this.parameters = layout.initialise(rng);
     this.gradients = new Float64Array(layout.size);
   }
 
-  /** Runs the recognition RNN; returns [rows, 2·latent] (mean then log-variance) and the RNN buffers. */
-  private encode(batch: ObservationBatch): {
-    stats: Float64Array;
-    inputs: Float64Array;
-    active: Uint8Array;
-    states: Float64Array;
-  } {
-    const { rows, slots, obsDim, grid, index, values } = batch;
-    const inDim = obsDim + 1;
-    const inputs = this.scratch.zeros('enc.inputs', slots * rows * inDim);
-    const active = new Uint8Array(slots * rows);
-    // Step s reads slot slots−1−s: the RNN runs backwards in time, so the final state summarises the row.
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < slots; k++) {
-        const g = index[r * slots + k];
-        if (g < 0) continue;
-        const s = slots - 1 - k;
-        active[s * rows + r] = 1;
-        const o = (s * rows + r) * inDim;
-        for (let d = 0; d < obsDim; d++) {
-          const v = values[(r * slots + k) * obsDim + d];
-          inputs[o + d] = Number.isNaN(v) ? 0 : v;
-        }
-        inputs[o + obsDim] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
-      }
-    }
-    const sd = this.encoder.stride;
-    const states = this.scratch.get('enc.states', (slots + 1) * rows * sd);
-    rnnForward(this.parameters, this.encoder, inputs, active, slots, rows, states);
-    const stats = this.scratch.get('enc.stats', rows * 2 * this.latentDim);
-    affineForward(this.parameters, this.head, states, slots * rows * sd, sd, rows, stats);
-    return { stats, inputs, active, states };
-  }
+  // --- Layout -------------------------------------------------------------------------------------------
 
-  /**
-   * out = f(y) for rows of the (possibly augmented) state. With `slot` ≥ 0 the hidden activations are kept in
-   * slot `slot` of the solve's cache, so the backward pass does not evaluate the network again.
-   */
-  private dynamics(y: Float64Array, rows: number, out: Float64Array, slot = -1): void {
-    const L = this.latentDim;
-    const D = this.stateDim;
-    const theta = this.parameters;
-    const { h, f, u, logRate } = this.activations(rows, slot);
-    mlpForward(theta, this.dynamicsNet, y, 0, D, rows, h, f);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < L; j++) out[r * D + j] = f[r * L + j];
-    if (this.intensity !== null) {
-      mlpForward(theta, this.intensity, y, 0, D, rows, u, logRate);
-      for (let r = 0; r < rows; r++) out[r * D + L] = Math.exp(logRate[r]);
-    }
-  }
-
-  /** Buffers for one evaluation of f: scratch (slot −1) or a slot of the activation cache. */
-  private activations(rows: number, slot: number) {
-    const H = this.dynamicsNet.hiddenWidth;
-    const P = this.intensity?.hiddenWidth ?? 0;
-    const f = this.scratch.get('f.out', rows * this.latentDim);
-    if (slot < 0) {
-      return {
-        h: this.scratch.get('f.h', rows * H),
-        f,
-        u: this.scratch.get('lambda.h', rows * P),
-        logRate: this.scratch.get('lambda.out', rows),
-      };
-    }
-    const cacheH = this.scratch.get('ode.cache.h', (slot + 1) * rows * H);
-    const cacheU = this.scratch.get('ode.cache.u', (slot + 1) * rows * P);
-    const cacheRate = this.scratch.get('ode.cache.rate', (slot + 1) * rows);
+  private pack(ws: Workspace, width: number, obsWidth: number): Packed {
+    const { encoder, head, dynamics, decoder, intensity } = this.layers;
+    const K = this.stateDim + 1;
+    const cell = packRnnCell(ws, encoder);
     return {
-      h: cacheH.subarray(slot * rows * H, (slot + 1) * rows * H),
-      f,
-      u: cacheU.subarray(slot * rows * P, (slot + 1) * rows * P),
-      logRate: cacheRate.subarray(slot * rows, (slot + 1) * rows),
+      cell,
+      head: PackedWeights.of(ws, head, cell.K),
+      dynamics: new PackedMlp(ws, dynamics, K, width),
+      decoder: new PackedMlp(ws, decoder, K, obsWidth),
+      intensity: intensity === null ? null : new PackedMlp(ws, intensity, K, Math.max(width, obsWidth)),
     };
   }
 
+  private allocEncoder(ws: Workspace, width: number, slots: number): EncoderPass {
+    return {
+      rnn: allocRnn(ws, this.layers.encoder, width, slots),
+      stats: ws.alloc(2 * this.latentDim * width),
+      gStats: ws.alloc(2 * this.latentDim * width),
+    };
+  }
+
+  /** A block of `rows` rows of `width` whose last row is ones. */
+  private onesBlock(ws: Workspace, rows: number, width: number): number {
+    const b = ws.alloc(rows * width);
+    ws.heap.fill(1, b + (rows - 1) * width, b + rows * width);
+    return b;
+  }
+
+  private allocSolve(
+    ws: Workspace,
+    packed: Packed,
+    width: number,
+    count: number,
+    G: number,
+    keep: boolean,
+  ): SolvePass {
+    const D = this.stateDim;
+    const block = (D + 1) * width;
+    const nodes = ws.alloc((count + 1) * block);
+    const stages = ws.alloc((keep ? 3 * count : 3) * block);
+    for (let b = 0; b < count + 1; b++)
+      ws.heap.fill(1, nodes + b * block + D * width, nodes + (b + 1) * block);
+    for (let b = 0; b < (keep ? 3 * count : 3); b++) {
+      ws.heap.fill(1, stages + b * block + D * width, stages + (b + 1) * block);
+    }
+    const slots = keep ? 4 * count + 1 : 1;
+    const dynamicsHidden: number[][] = [];
+    const intensityHidden: number[][] = [];
+    const logRate: number[] = [];
+    for (let s = 0; s < slots; s++) {
+      dynamicsHidden.push(packed.dynamics.allocHidden(ws, width));
+      if (packed.intensity !== null) {
+        intensityHidden.push(packed.intensity.allocHidden(ws, width));
+        logRate.push(ws.alloc(width));
+      }
+    }
+    const ys = ws.alloc(G * block);
+    for (let g = 0; g < G; g++) ws.heap.fill(1, ys + g * block + D * width, ys + (g + 1) * block);
+    const n = D * width;
+    return {
+      count,
+      G,
+      keep,
+      nodes,
+      stages,
+      slopes: ws.alloc((count + 1) * n),
+      k: ws.alloc(n),
+      acc: ws.alloc(n),
+      dynamicsHidden,
+      intensityHidden,
+      logRate,
+      ys,
+      gYs: keep ? ws.alloc(G * n) : -1,
+      gNodes: keep ? ws.alloc((count + 1) * n) : -1,
+      gSlopes: keep ? ws.alloc((count + 1) * n) : -1,
+      gy: keep ? ws.alloc(n) : -1,
+      gk: keep ? [ws.alloc(n), ws.alloc(n), ws.alloc(n), ws.alloc(n)] : [],
+      gs: keep ? ws.alloc(n) : -1,
+      gRate: keep && packed.intensity !== null ? ws.alloc(width) : -1,
+    };
+  }
+
+  /** The training layout for `batch`, reused while the batch shape fits. */
+  private trainPlan(batch: ObservationBatch): TrainPlan {
+    const { rows, slots, grid } = batch;
+    const { count } = this.steps(grid);
+    const p = this.plan;
+    if (p !== null && p.rows === rows && p.slots >= slots && p.G >= grid.length && p.count >= count) return p;
+    const ws = this.trainWs;
+    ws.reset();
+    const width = paddedWidth(rows);
+    const obsWidth = paddedWidth(rows * slots);
+    const G = grid.length;
+    const packed = this.pack(ws, width, obsWidth);
+    const D = this.stateDim;
+    const plan: TrainPlan = {
+      rows,
+      width,
+      slots,
+      G,
+      count,
+      packed,
+      enc: this.allocEncoder(ws, width, slots),
+      sub: this.consistency > 0 ? this.allocEncoder(ws, width, slots) : null,
+      ode: this.allocSolve(ws, packed, width, count, G, true),
+      obsWidth,
+      zObs: this.onesBlock(ws, D + 1, obsWidth),
+      decoderHidden: packed.decoder.allocHidden(ws, obsWidth),
+      xHat: ws.alloc(this.obsDim * obsWidth),
+      gXHat: ws.alloc(this.obsDim * obsWidth),
+      gZObs: ws.alloc(this.latentDim * obsWidth),
+      obsIntensityHidden: packed.intensity === null ? [] : packed.intensity.allocHidden(ws, obsWidth),
+      obsLogRate: ws.alloc(obsWidth),
+      gObsLogRate: ws.alloc(obsWidth),
+    };
+    this.plan = plan;
+    return plan;
+  }
+
+  // --- Encoder ------------------------------------------------------------------------------------------
+
   /**
-   * Adds (∂f/∂y)ᵀ gOut to gy and the parameter part to the gradient vector, reusing the activations cached in
-   * `slot` by {@link dynamics}.
+   * Runs the recognition RNN backwards in time over each row's observations (step s reads slot
+   * slots − 1 − s) and the head; leaves the mean and log-variance in `enc.stats`. Returns the idle columns
+   * of every step (rows with fewer observations wait at the start, so their state is still 0 when they begin).
    */
-  private dynamicsBackward(
-    y: Float64Array,
-    rows: number,
-    gOut: Float64Array,
-    gy: Float64Array,
+  private encode(
+    ws: Workspace,
+    packed: Packed,
+    enc: EncoderPass,
+    batch: ObservationBatch,
+  ): Int32Array[] | null {
+    const { rows, slots, obsDim, grid, index, values } = batch;
+    const rnn = enc.rnn;
+    const width = rnn.width;
+    const h = ws.heap;
+    const idle: number[][] = [];
+    let anyIdle = false;
+    for (let s = 0; s < slots; s++) {
+      const list: number[] = [];
+      const k = slots - 1 - s;
+      const row = rnnInputRow(rnn, s, 0);
+      for (let r = 0; r < rows; r++) {
+        const g = index[r * slots + k];
+        if (g < 0) {
+          list.push(r);
+          for (let d = 0; d <= obsDim; d++) h[row + d * width + r] = 0;
+          continue;
+        }
+        for (let d = 0; d < obsDim; d++) {
+          const v = values[(r * slots + k) * obsDim + d];
+          h[row + d * width + r] = Number.isNaN(v) ? 0 : v;
+        }
+        h[row + obsDim * width + r] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
+      }
+      if (list.length > 0) anyIdle = true;
+      idle.push(list);
+    }
+    const inactive = anyIdle ? idle.map((l) => Int32Array.from(l)) : null;
+    rnnForward(ws, packed.cell, rnn, inactive);
+    packed.head.forward(ws, rnnState(rnn, slots), width, enc.stats);
+    return inactive;
+  }
+
+  private encodeBackward(
+    ws: Workspace,
+    packed: Packed,
+    enc: EncoderPass,
+    inactive: Int32Array[] | null,
+  ): void {
+    const rnn = enc.rnn;
+    packed.head.backward(ws, rnnState(rnn, rnn.steps), rnn.width, enc.gStats, rnn.gA, rnn.hidden, false);
+    rnnBackward(ws, packed.cell, rnn, inactive, null);
+  }
+
+  // --- Dynamics and the RK4 solve ----------------------------------------------------------------------
+
+  /** out [D, width] = f(state) for a state block [(D + 1), width]; activations kept in evaluation slot `slot`. */
+  private dynamics(
+    ws: Workspace,
+    packed: Packed,
+    ode: SolvePass,
+    width: number,
+    y: number,
+    out: number,
     slot: number,
   ): void {
+    packed.dynamics.forward(ws, y, width, ode.dynamicsHidden[slot], out);
+    if (packed.intensity === null) return;
+    const logRate = ode.logRate[slot];
+    packed.intensity.forward(ws, y, width, ode.intensityHidden[slot], logRate);
+    const h = ws.heap;
+    const rate = out + this.latentDim * width;
+    for (let r = 0; r < width; r++) h[rate + r] = Math.exp(h[logRate + r]);
+  }
+
+  /** gIn [D, width] (+)= (∂f/∂y)ᵀ gOut at evaluation slot `slot` (input block y), and the weight gradients. */
+  private dynamicsBackward(
+    ws: Workspace,
+    packed: Packed,
+    ode: SolvePass,
+    width: number,
+    y: number,
+    gOut: number,
+    gIn: number,
+    slot: number,
+    accumulate: boolean,
+  ): void {
     const L = this.latentDim;
-    const D = this.stateDim;
-    const theta = this.parameters;
-    const { h, u, logRate } = this.activations(rows, slot);
-    const gf = this.scratch.get('f.g', rows * L);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < L; j++) gf[r * L + j] = gOut[r * D + j];
-    mlpBackward(theta, this.gradients, this.dynamicsNet, y, 0, D, rows, h, gf, gy, this.scratch);
-    if (this.intensity !== null) {
-      const gRate = this.scratch.get('lambda.g', rows);
-      for (let r = 0; r < rows; r++) gRate[r] = gOut[r * D + L] * Math.exp(logRate[r]);
-      mlpBackward(theta, this.gradients, this.intensity, y, 0, D, rows, u, gRate, gy, this.scratch);
-    }
+    packed.dynamics.backward(ws, y, width, ode.dynamicsHidden[slot], gOut, gIn, L, accumulate);
+    if (packed.intensity === null) return;
+    const h = ws.heap;
+    // The Λ row of the state feeds nothing, so its gradient through f is zero.
+    if (!accumulate) h.fill(0, gIn + L * width, gIn + (L + 1) * width);
+    const logRate = ode.logRate[slot];
+    const gRate = ode.gRate;
+    const g = gOut + L * width;
+    for (let r = 0; r < width; r++) h[gRate + r] = h[g + r] * Math.exp(h[logRate + r]);
+    packed.intensity.backward(ws, y, width, ode.intensityHidden[slot], gRate, gIn, L, true);
   }
 
   /** The uniform RK4 step grid covering [grid[0], grid[G − 1]] with steps no longer than `maxStep`. */
@@ -255,272 +476,295 @@ export class LatentOde {
   }
 
   /**
-   * Classical RK4 from y0 [rows, D] on a uniform step grid, with the states at the grid times read off the
-   * cubic Hermite interpolant through the nodes' values and slopes (fourth order, like the steps). The grid
-   * times therefore never force extra steps: the cost is set by the time span and `maxStep`, not by how many
-   * distinct observation times the batch has. Returns [G, rows, D]. The node states and slopes, and with
-   * `keep` the four stage inputs of every step, stay in scratch for {@link solveBackward}.
+   * Classical RK4 from the state in node block 0 on a uniform step grid, with the states at the grid times
+   * read off the cubic Hermite interpolant through the nodes' values and slopes (fourth order, like the
+   * steps) into `ode.ys`. The grid times therefore never force extra steps: the cost is set by the time span
+   * and `maxStep`, not by how many distinct observation times the batch has. With `keep`, every stage input
+   * and activation stays for {@link solveBackward}.
    */
-  private solve(y0: Float64Array, rows: number, grid: Float64Array, keep: boolean): Float64Array {
+  private solve(ws: Workspace, packed: Packed, ode: SolvePass, width: number, grid: Float64Array): void {
     const D = this.stateDim;
-    const n = rows * D;
-    const G = grid.length;
+    const n = D * width;
+    const block = (D + 1) * width;
     const { count, h } = this.steps(grid);
-    if (keep) {
-      // Size the activation cache once: slots 0 … 4·count (four stages per step and the last node).
-      const slots = 4 * count + 1;
-      this.scratch.get('ode.cache.h', slots * rows * this.dynamicsNet.hiddenWidth);
-      this.scratch.get('ode.cache.u', slots * rows * (this.intensity?.hiddenWidth ?? 0));
-      this.scratch.get('ode.cache.rate', slots * rows);
-    }
-    const nodes = this.scratch.get('ode.nodes', (count + 1) * n);
-    const slopes = this.scratch.get('ode.slopes', (count + 1) * n);
-    const stages = keep ? this.scratch.get('ode.stages', count * 4 * n) : this.scratch.get('ode.tmp', 4 * n);
-    const k = this.scratch.get('ode.k', n);
-    const acc = this.scratch.get('ode.acc', n);
-    nodes.set(y0.subarray(0, n), 0);
+    const { nodes, stages, slopes, k, acc, keep } = ode;
     for (let step = 0; step < count; step++) {
-      const base = keep ? step * 4 * n : 0;
-      const y = nodes.subarray(step * n, (step + 1) * n);
-      const s1 = stages.subarray(base, base + n);
-      const s2 = stages.subarray(base + n, base + 2 * n);
-      const s3 = stages.subarray(base + 2 * n, base + 3 * n);
-      const s4 = stages.subarray(base + 3 * n, base + 4 * n);
-      s1.set(y);
-      const k1 = slopes.subarray(step * n, (step + 1) * n);
-      this.dynamics(s1, rows, k1, keep ? step * 4 : -1);
-      for (let i = 0; i < n; i++) {
-        acc[i] = k1[i];
-        s2[i] = y[i] + 0.5 * h * k1[i];
-      }
-      this.dynamics(s2, rows, k, keep ? step * 4 + 1 : -1);
-      for (let i = 0; i < n; i++) {
-        acc[i] += 2 * k[i];
-        s3[i] = y[i] + 0.5 * h * k[i];
-      }
-      this.dynamics(s3, rows, k, keep ? step * 4 + 2 : -1);
-      for (let i = 0; i < n; i++) {
-        acc[i] += 2 * k[i];
-        s4[i] = y[i] + h * k[i];
-      }
-      this.dynamics(s4, rows, k, keep ? step * 4 + 3 : -1);
-      const o = (step + 1) * n;
-      for (let i = 0; i < n; i++) nodes[o + i] = y[i] + (h / 6) * (acc[i] + k[i]);
+      const base = keep ? stages + 3 * step * block : stages;
+      const y = nodes + step * block;
+      const [s2, s3, s4] = [base, base + block, base + 2 * block];
+      const k1 = slopes + step * n;
+      const slot = keep ? 4 * step : 0;
+      this.dynamics(ws, packed, ode, width, y, k1, slot);
+      ws.addScaled(n, y, 0.5 * h, k1, s2);
+      this.dynamics(ws, packed, ode, width, s2, k, keep ? slot + 1 : 0);
+      ws.addScaled(n, k1, 2, k, acc);
+      ws.addScaled(n, y, 0.5 * h, k, s3);
+      this.dynamics(ws, packed, ode, width, s3, k, keep ? slot + 2 : 0);
+      ws.axpy(n, 2, k, acc);
+      ws.addScaled(n, y, h, k, s4);
+      this.dynamics(ws, packed, ode, width, s4, k, keep ? slot + 3 : 0);
+      ws.axpy(n, 1, k, acc);
+      ws.addScaled(n, y, h / 6, acc, nodes + (step + 1) * block);
     }
-    this.dynamics(
-      nodes.subarray(count * n, (count + 1) * n),
-      rows,
-      slopes.subarray(count * n, (count + 1) * n),
-      keep ? count * 4 : -1,
-    );
-    const ys = this.scratch.get(keep ? 'ode.ys' : 'ode.ys.eval', G * n);
-    for (let g = 0; g < G; g++) {
+    this.dynamics(ws, packed, ode, width, nodes + count * block, slopes + count * n, keep ? 4 * count : 0);
+    for (let g = 0; g < grid.length; g++) {
       const [m, w0, w1, w2, w3] = this.hermite(grid, g, count, h);
-      const a = m * n;
-      const b = count === 0 ? a : a + n;
-      for (let i = 0; i < n; i++) {
-        ys[g * n + i] =
-          w0 * nodes[a + i] + w1 * h * slopes[a + i] + w2 * nodes[b + i] + w3 * h * slopes[b + i];
-      }
+      const out = ode.ys + g * block;
+      ws.scale(n, w0, nodes + m * block, out);
+      if (count === 0) continue;
+      ws.axpy(n, w1 * h, slopes + m * n, out);
+      ws.axpy(n, w2, nodes + (m + 1) * block, out);
+      ws.axpy(n, w3 * h, slopes + (m + 1) * n, out);
     }
-    return ys;
   }
 
-  /** Backward of {@link solve} (called right after it with keep): gYs [G, rows, D] → gradient w.r.t. y0. */
-  private solveBackward(rows: number, grid: Float64Array, gYs: Float64Array): Float64Array {
+  /** Backward of {@link solve} (called right after it with keep): `ode.gYs` → `ode.gy` = dL/dy0. */
+  private solveBackward(
+    ws: Workspace,
+    packed: Packed,
+    ode: SolvePass,
+    width: number,
+    grid: Float64Array,
+  ): void {
     const D = this.stateDim;
-    const n = rows * D;
-    const G = grid.length;
+    const n = D * width;
+    const block = (D + 1) * width;
     const { count, h } = this.steps(grid);
-    const nodes = this.scratch.get('ode.nodes', (count + 1) * n);
-    const stages = this.scratch.get('ode.stages', count * 4 * n);
-    const gNodes = this.scratch.zeros('ode.gnodes', (count + 1) * n);
-    const gSlopes = this.scratch.zeros('ode.gslopes', (count + 1) * n);
-    for (let g = 0; g < G; g++) {
+    const { nodes, stages, gNodes, gSlopes, gy, gk, gs } = ode;
+    const heap = ws.heap;
+    heap.fill(0, gNodes, gNodes + (count + 1) * n);
+    heap.fill(0, gSlopes, gSlopes + (count + 1) * n);
+    for (let g = 0; g < grid.length; g++) {
       const [m, w0, w1, w2, w3] = this.hermite(grid, g, count, h);
-      const a = m * n;
-      const b = count === 0 ? a : a + n;
-      for (let i = 0; i < n; i++) {
-        const v = gYs[g * n + i];
-        gNodes[a + i] += w0 * v;
-        gSlopes[a + i] += w1 * h * v;
-        gNodes[b + i] += w2 * v;
-        gSlopes[b + i] += w3 * h * v;
-      }
+      const gOut = ode.gYs + g * n;
+      ws.axpy(n, w0, gOut, gNodes + m * n);
+      if (count === 0) continue;
+      ws.axpy(n, w1 * h, gOut, gSlopes + m * n);
+      ws.axpy(n, w2, gOut, gNodes + (m + 1) * n);
+      ws.axpy(n, w3 * h, gOut, gSlopes + (m + 1) * n);
     }
-    const gy = this.scratch.get('ode.gy', n);
-    gy.set(gNodes.subarray(count * n, (count + 1) * n));
+    ws.scale(n, 1, gNodes + count * n, gy);
     this.dynamicsBackward(
-      nodes.subarray(count * n, (count + 1) * n),
-      rows,
-      gSlopes.subarray(count * n),
+      ws,
+      packed,
+      ode,
+      width,
+      nodes + count * block,
+      gSlopes + count * n,
       gy,
-      count * 4,
+      4 * count,
+      true,
     );
-    const gk = [1, 2, 3, 4].map((i) => this.scratch.get(`ode.gk${i}`, n));
-    const gs = this.scratch.get('ode.gs', n);
     // Stage j's input is y + c_j·h·k_{j−1}.
     const weights = [0, 0.5 * h, 0.5 * h, h];
     for (let step = count - 1; step >= 0; step--) {
-      const base = step * 4 * n;
-      for (let i = 0; i < n; i++) {
-        // k1 of a step is also the slope of the interpolant at its node.
-        gk[0][i] = (h / 6) * gy[i] + gSlopes[step * n + i];
-        gk[1][i] = (h / 3) * gy[i];
-        gk[2][i] = (h / 3) * gy[i];
-        gk[3][i] = (h / 6) * gy[i];
-      }
+      const base = stages + 3 * step * block;
+      const inputs = [nodes + step * block, base, base + block, base + 2 * block];
+      // k1 of a step is also the slope of the interpolant at its node.
+      ws.addScaled(n, gSlopes + step * n, h / 6, gy, gk[0]);
+      ws.scale(n, h / 3, gy, gk[1]);
+      ws.scale(n, h / 3, gy, gk[2]);
+      ws.scale(n, h / 6, gy, gk[3]);
       for (let j = 3; j >= 0; j--) {
-        gs.fill(0, 0, n);
-        this.dynamicsBackward(
-          stages.subarray(base + j * n, base + (j + 1) * n),
-          rows,
-          gk[j],
-          gs,
-          step * 4 + j,
-        );
-        for (let i = 0; i < n; i++) gy[i] += gs[i];
-        if (j > 0) for (let i = 0; i < n; i++) gk[j - 1][i] += weights[j] * gs[i];
+        this.dynamicsBackward(ws, packed, ode, width, inputs[j], gk[j], gs, 4 * step + j, false);
+        ws.axpy(n, 1, gs, gy);
+        if (j > 0) ws.axpy(n, weights[j], gs, gk[j - 1]);
       }
-      for (let i = 0; i < n; i++) gy[i] += gNodes[step * n + i];
+      ws.axpy(n, 1, gNodes + step * n, gy);
     }
-    return gy;
   }
+
+  // --- Loss ---------------------------------------------------------------------------------------------
 
   /**
    * Negative ELBO per row for `batch` with one reparameterised sample of z(t0) drawn from `rng`; sets
    * `gradients` to its gradient (overwriting).
    */
-  lossAndGradient(batch: ObservationBatch, rng: Rng): LatentOdeLoss {
+  lossAndGradient(observed: ObservationBatch, rng: Rng): LatentOdeLoss {
     this.gradients.fill(0);
+    const plan = this.trainPlan(observed);
+    // A batch with fewer slots than the layout waits through the extra (unused) slots.
+    const batch = padSlots(observed, plan.slots);
     const { rows, slots, obsDim, grid, index, values } = batch;
     const L = this.latentDim;
     const D = this.stateDim;
-    const theta = this.parameters;
-    const enc = this.encode(batch);
-    const eps = this.scratch.get('eps', rows * L);
-    const y0 = this.scratch.zeros('y0', rows * D);
+    const ws = this.trainWs;
+    const { packed, enc, ode, width } = plan;
+    packed.cell.pack(ws, this.parameters);
+    packed.head.pack(ws, this.parameters);
+    packed.dynamics.pack(ws, this.parameters);
+    packed.decoder.pack(ws, this.parameters);
+    packed.intensity?.pack(ws, this.parameters);
+    const inactive = this.encode(ws, packed, enc, batch);
+    const h = ws.heap;
+    // z0 = m + exp(lv/2)·ε into node block 0 (the Λ row of a Poisson state starts at 0).
+    const eps = new Float64Array(rows * L);
+    const y0 = ode.nodes;
+    h.fill(0, y0, y0 + D * width);
     let kl = 0;
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < L; j++) {
-        const m = enc.stats[r * 2 * L + j];
-        const lv = enc.stats[r * 2 * L + L + j];
-        eps[r * L + j] = rng.normal();
-        y0[r * D + j] = m + Math.exp(0.5 * lv) * eps[r * L + j];
+        const m = h[enc.stats + j * width + r];
+        const lv = h[enc.stats + (L + j) * width + r];
+        const e = rng.normal();
+        eps[r * L + j] = e;
+        h[y0 + j * width + r] = m + Math.exp(0.5 * lv) * e;
         kl += 0.5 * (m * m + Math.exp(lv) - 1 - lv);
       }
     }
-    const ys = this.solve(y0, rows, grid, true);
+    this.solve(ws, packed, ode, width, grid);
     // Gather the latent state at every used observation.
-    const count = countUsed(batch);
-    const zObs = this.scratch.get('zobs', count * D);
-    const obsRow = new Int32Array(count);
-    const obsSlot = new Int32Array(count);
-    let c = 0;
+    const ow = plan.obsWidth;
+    const block = (D + 1) * width;
+    const obsRow = new Int32Array(rows * slots);
+    const obsSlot = new Int32Array(rows * slots);
+    let count = 0;
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < slots; k++) {
         const g = index[r * slots + k];
         if (g < 0) continue;
-        for (let j = 0; j < D; j++) zObs[c * D + j] = ys[(g * rows + r) * D + j];
-        obsRow[c] = r;
-        obsSlot[c] = k;
-        c++;
+        const src = ode.ys + g * block + r;
+        for (let j = 0; j < D; j++) h[plan.zObs + j * ow + count] = h[src + j * width];
+        obsRow[count] = r;
+        obsSlot[count] = k;
+        count++;
       }
     }
-    const decHidden = this.scratch.get('dec.h', count * this.decoder.hiddenWidth);
-    const xHat = this.scratch.get('dec.out', count * obsDim);
-    mlpForward(theta, this.decoder, zObs, 0, D, count, decHidden, xHat);
+    packed.decoder.forward(ws, plan.zObs, ow, plan.decoderHidden, plan.xHat);
     const variance = this.observationStd * this.observationStd;
     const logNorm = Math.log(variance) + LOG_TWO_PI;
-    const gXHat = this.scratch.zeros('dec.g', count * obsDim);
+    h.fill(0, plan.gXHat, plan.gXHat + obsDim * ow);
     let logLik = 0;
-    for (let i = 0; i < count; i++) {
-      const vo = (obsRow[i] * slots + obsSlot[i]) * obsDim;
+    for (let c = 0; c < count; c++) {
+      const vo = (obsRow[c] * slots + obsSlot[c]) * obsDim;
       for (let d = 0; d < obsDim; d++) {
         const x = values[vo + d];
         if (Number.isNaN(x)) continue;
-        const diff = x - xHat[i * obsDim + d];
+        const diff = x - h[plan.xHat + d * ow + c];
         logLik += -0.5 * ((diff * diff) / variance + logNorm);
-        gXHat[i * obsDim + d] = -diff / variance / rows;
+        h[plan.gXHat + d * ow + c] = -diff / variance / rows;
       }
     }
-    const gZObs = this.scratch.zeros('zobs.g', count * D);
-    mlpBackward(
-      theta,
-      this.gradients,
-      this.decoder,
-      zObs,
-      0,
-      D,
-      count,
-      decHidden,
-      gXHat,
-      gZObs,
-      this.scratch,
-    );
-    const gYs = this.scratch.zeros('ode.gys', grid.length * rows * D);
+    packed.decoder.backward(ws, plan.zObs, ow, plan.decoderHidden, plan.gXHat, plan.gZObs, L, false);
+    const gYs = ode.gYs;
+    const n = D * width;
+    h.fill(0, gYs, gYs + grid.length * n);
     let timesLogLik = 0;
-    if (this.intensity !== null) {
-      const u = this.scratch.get('obs.lambda.h', count * this.intensity.hiddenWidth);
-      const logRate = this.scratch.get('obs.lambda.out', count);
-      mlpForward(theta, this.intensity, zObs, 0, D, count, u, logRate);
-      const gLogRate = this.scratch.get('obs.lambda.g', count);
-      for (let i = 0; i < count; i++) {
-        timesLogLik += logRate[i];
-        gLogRate[i] = -1 / rows;
+    if (packed.intensity !== null) {
+      packed.intensity.forward(ws, plan.zObs, ow, plan.obsIntensityHidden, plan.obsLogRate);
+      h.fill(0, plan.gObsLogRate, plan.gObsLogRate + ow);
+      for (let c = 0; c < count; c++) {
+        timesLogLik += h[plan.obsLogRate + c];
+        h[plan.gObsLogRate + c] = -1 / rows;
       }
-      mlpBackward(theta, this.gradients, this.intensity, zObs, 0, D, count, u, gLogRate, gZObs, this.scratch);
+      packed.intensity.backward(
+        ws,
+        plan.zObs,
+        ow,
+        plan.obsIntensityHidden,
+        plan.gObsLogRate,
+        plan.gZObs,
+        L,
+        true,
+      );
       for (let r = 0; r < rows; r++) {
-        timesLogLik -= ys[(batch.windowEnd[r] * rows + r) * D + L];
-        gYs[(batch.windowEnd[r] * rows + r) * D + L] += 1 / rows;
+        const at = batch.windowEnd[r] * block + L * width + r;
+        timesLogLik -= h[ode.ys + at];
+        h[gYs + batch.windowEnd[r] * n + L * width + r] += 1 / rows;
       }
     }
-    for (let i = 0; i < count; i++) {
-      const g = index[obsRow[i] * slots + obsSlot[i]];
-      for (let j = 0; j < D; j++) gYs[(g * rows + obsRow[i]) * D + j] += gZObs[i * D + j];
+    for (let c = 0; c < count; c++) {
+      const g = index[obsRow[c] * slots + obsSlot[c]];
+      const dst = gYs + g * n + obsRow[c];
+      for (let j = 0; j < L; j++) h[dst + j * width] += h[plan.gZObs + j * ow + c];
     }
-    const gY0 = this.solveBackward(rows, grid, gYs);
+    const consistency = plan.sub === null ? 0 : this.consistencyTerm(ws, plan, batch, rng);
+    this.solveBackward(ws, packed, ode, width, grid);
     // Reparameterisation z0 = m + exp(lv/2)·ε and the closed-form KL to N(0, I).
-    const gStats = this.scratch.get('enc.gstats', rows * 2 * L);
+    const gy = ode.gy;
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < L; j++) {
-        const m = enc.stats[r * 2 * L + j];
-        const lv = enc.stats[r * 2 * L + L + j];
-        const g = gY0[r * D + j];
-        gStats[r * 2 * L + j] = g + m / rows;
-        gStats[r * 2 * L + L + j] =
+        const m = h[enc.stats + j * width + r];
+        const lv = h[enc.stats + (L + j) * width + r];
+        const g = h[gy + j * width + r];
+        h[enc.gStats + j * width + r] = g + m / rows;
+        h[enc.gStats + (L + j) * width + r] =
           g * eps[r * L + j] * 0.5 * Math.exp(0.5 * lv) + (0.5 * (Math.exp(lv) - 1)) / rows;
       }
     }
-    const sd = this.encoder.stride;
-    const gStates = this.scratch.zeros('enc.gstates', (slots + 1) * rows * sd);
-    // Only the final state feeds the head, so its gradient lands in the last block of gStates.
-    affineBackward(
-      theta,
-      this.gradients,
-      this.head,
-      enc.states,
-      slots * rows * sd,
-      sd,
-      rows,
-      gStats,
-      gStates,
-    );
-    rnnBackward(
-      theta,
-      this.gradients,
-      this.encoder,
-      enc.inputs,
-      enc.active,
-      slots,
-      rows,
-      enc.states,
-      gStates,
-      this.scratch,
-    );
-    const loss = (-logLik - timesLogLik + kl) / rows;
-    return { loss, logLikelihood: logLik / rows, kl: kl / rows, timesLogLikelihood: timesLogLik / rows };
+    this.encodeBackward(ws, packed, enc, inactive);
+    packed.cell.unpack(ws, this.gradients);
+    packed.head.unpack(ws, this.gradients);
+    packed.dynamics.unpack(ws, this.gradients);
+    packed.decoder.unpack(ws, this.gradients);
+    packed.intensity?.unpack(ws, this.gradients);
+    const loss = (-logLik - timesLogLik + kl) / rows + consistency;
+    return {
+      loss,
+      logLikelihood: logLik / rows,
+      kl: kl / rows,
+      timesLogLikelihood: timesLogLik / rows,
+      consistency,
+    };
   }
+
+  /**
+   * The consistency term: each row with at least four observations is split at a random observation k
+   * (between a quarter and three quarters of them); its observations from k on, with times measured from
+   * t_k, are encoded alone, and (λ/2)·‖z(t_k) − μ‖² is added per row. The flow side's gradient goes into
+   * `gYs` (before the solve's backward pass), the encoder side's through a second encoder backward pass.
+   */
+  private consistencyTerm(ws: Workspace, plan: TrainPlan, batch: ObservationBatch, rng: Rng): number {
+    const { rows, slots, obsDim, grid, index, values } = batch;
+    const L = this.latentDim;
+    const D = this.stateDim;
+    const sub = plan.sub as EncoderPass;
+    const width = plan.width;
+    const split = new Int32Array(rows).fill(-1);
+    const series: { times: Float64Array; values: Float64Array }[] = [];
+    for (let r = 0; r < rows; r++) {
+      let m = 0;
+      while (m < slots && index[r * slots + m] >= 0) m++;
+      const k = m >= 4 ? Math.floor(m * (0.25 + 0.5 * rng.uniform())) : -1;
+      split[r] = k;
+      const len = k < 0 ? 0 : m - k;
+      const t = new Float64Array(len);
+      const v = new Float64Array(len * obsDim);
+      if (k >= 0) {
+        const tau = grid[index[r * slots + k]];
+        for (let i = 0; i < len; i++) {
+          t[i] = grid[index[r * slots + k + i]] - tau;
+          for (let d = 0; d < obsDim; d++) v[i * obsDim + d] = values[(r * slots + k + i) * obsDim + d];
+        }
+      }
+      series.push({ times: t, values: v });
+    }
+    const later = batchFromSeries(series, obsDim);
+    // The sub-batch has at most `slots` slots; pad its schedule to the planned encoder's length.
+    const padded = padSlots(later, slots);
+    const inactive = this.encode(ws, plan.packed, sub, padded);
+    const h = ws.heap;
+    h.fill(0, sub.gStats, sub.gStats + 2 * L * width);
+    const lambda = this.consistency;
+    const block = (D + 1) * width;
+    const n = D * width;
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      const k = split[r];
+      if (k < 0) continue;
+      const g = index[r * slots + k];
+      for (let j = 0; j < L; j++) {
+        const diff = h[plan.ode.ys + g * block + j * width + r] - h[sub.stats + j * width + r];
+        total += 0.5 * lambda * diff * diff;
+        h[plan.ode.gYs + g * n + j * width + r] += (lambda * diff) / rows;
+        h[sub.gStats + j * width + r] = (-lambda * diff) / rows;
+      }
+    }
+    this.encodeBackward(ws, plan.packed, sub, inactive);
+    return total / rows;
+  }
+
+  // --- Prediction ---------------------------------------------------------------------------------------
 
   /**
    * Decodes the posterior-mean trajectory of every row of `batch` at the times of `grid` (which must start at
@@ -530,26 +774,51 @@ export class LatentOde {
     const { rows, obsDim } = batch;
     const L = this.latentDim;
     const D = this.stateDim;
-    const enc = this.encode(batch);
-    const y0 = this.scratch.zeros('y0', rows * D);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < L; j++) y0[r * D + j] = enc.stats[r * 2 * L + j];
-    const ys = this.solve(y0, rows, grid, false);
+    const ws = this.evalWs;
+    ws.reset();
+    const width = paddedWidth(rows);
     const G = grid.length;
-    const hidden = new Float64Array(G * rows * this.decoder.hiddenWidth);
-    const xs = new Float64Array(G * rows * obsDim);
-    mlpForward(this.parameters, this.decoder, ys, 0, D, G * rows, hidden, xs);
+    const packed = this.pack(ws, width, width);
+    const enc = this.allocEncoder(ws, width, batch.slots);
+    const { count } = this.steps(grid);
+    const ode = this.allocSolve(ws, packed, width, count, G, false);
+    const hidden = packed.decoder.allocHidden(ws, width);
+    const xs = ws.alloc(obsDim * width);
+    packed.cell.pack(ws, this.parameters);
+    packed.head.pack(ws, this.parameters);
+    packed.dynamics.pack(ws, this.parameters);
+    packed.decoder.pack(ws, this.parameters);
+    packed.intensity?.pack(ws, this.parameters);
+    this.encode(ws, packed, enc, batch);
+    const h = ws.heap;
+    h.fill(0, ode.nodes, ode.nodes + D * width);
+    for (let j = 0; j < L; j++)
+      h.copyWithin(ode.nodes + j * width, enc.stats + j * width, enc.stats + j * width + rows);
+    this.solve(ws, packed, ode, width, grid);
     const out = new Float64Array(rows * G * obsDim);
+    const block = (D + 1) * width;
     for (let g = 0; g < G; g++) {
+      packed.decoder.forward(ws, ode.ys + g * block, width, hidden, xs);
       for (let r = 0; r < rows; r++) {
-        for (let d = 0; d < obsDim; d++) out[(r * G + g) * obsDim + d] = xs[(g * rows + r) * obsDim + d];
+        for (let d = 0; d < obsDim; d++) out[(r * G + g) * obsDim + d] = h[xs + d * width + r];
       }
     }
     return out;
   }
 }
 
-function countUsed(batch: ObservationBatch): number {
-  let n = 0;
-  for (let i = 0; i < batch.index.length; i++) if (batch.index[i] >= 0) n++;
-  return n;
+/** `batch` with its slots padded to `slots` (extra slots unused). */
+function padSlots(batch: ObservationBatch, slots: number): ObservationBatch {
+  if (batch.slots === slots) return batch;
+  const { rows, obsDim } = batch;
+  const index = new Int32Array(rows * slots).fill(-1);
+  const values = new Float64Array(rows * slots * obsDim).fill(Number.NaN);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < batch.slots; k++) {
+      index[r * slots + k] = batch.index[r * batch.slots + k];
+      for (let d = 0; d < obsDim; d++)
+        values[(r * slots + k) * obsDim + d] = batch.values[(r * batch.slots + k) * obsDim + d];
+    }
+  }
+  return { ...batch, slots, index, values };
 }

@@ -4,21 +4,31 @@
  * observation from [h_k, t_{k+1} − t_k] with a tanh MLP, trained by mean squared error on the next
  * observation. Extrapolation feeds its own predictions back in. Missing values enter the RNN as 0 and are
  * left out of the loss.
+ *
+ * Step k of the RNN reads block k = [h_k; x_k; t_k − t_{k−1}; 1] (feature-major, see feature-major.ts), so
+ * the prediction of observation k + 1 reads block k + 1, whose time row already holds t_{k+1} − t_k: the
+ * output MLP's first layer takes the state rows and that time row and gives the observation rows zero weight.
  */
 import type { Rng } from '../random/index.js';
-import type { ObservationBatch } from './latent-ode-batch.js';
+import { Workspace } from '../tensor/workspace.js';
 import {
   addMlp,
   addRnn,
+  allocRnn,
   type Mlp,
-  mlpBackward,
-  mlpForward,
+  PackedMlp,
+  type PackedWeights,
   ParameterLayout,
-  type RnnLayer,
+  packRnnCell,
+  paddedWidth,
+  type RnnBuffers,
+  type RnnCell,
   rnnBackward,
   rnnForward,
-  Scratch,
-} from './latent-ode-kernels.js';
+  rnnInputRow,
+  rnnState,
+} from './feature-major.js';
+import type { ObservationBatch } from './latent-ode-batch.js';
 
 export interface RnnBaselineOptions {
   readonly obsDim: number;
@@ -26,13 +36,29 @@ export interface RnnBaselineOptions {
   readonly outputHidden?: number;
 }
 
+interface Pass {
+  readonly rows: number;
+  readonly slots: number;
+  readonly width: number;
+  readonly cell: PackedWeights;
+  readonly output: PackedMlp;
+  readonly rnn: RnnBuffers;
+  /** Hidden activations of the output MLP for the prediction from each state 1 … slots − 1. */
+  readonly hidden: number[][];
+  /** [obsDim, width] predictions and their gradients, one block per state. */
+  readonly pred: number[];
+  readonly gPred: number[];
+}
+
 export class RnnBaseline {
   readonly obsDim: number;
   readonly parameters: Float64Array;
   readonly gradients: Float64Array;
-  private readonly cell: RnnLayer;
+  private readonly cell: RnnCell;
   private readonly output: Mlp;
-  private readonly scratch = new Scratch();
+  private readonly trainWs = new Workspace();
+  private readonly evalWs = new Workspace();
+  private pass: Pass | null = null;
 
   constructor(options: RnnBaselineOptions, rng: Rng) {
     const hidden = options.hidden ?? 25;
@@ -50,86 +76,110 @@ export class RnnBaseline {
     this.gradients = new Float64Array(layout.size);
   }
 
-  /** RNN inputs [slots, rows, obsDim + 1] in time order, with the activity mask. */
-  private inputs(batch: ObservationBatch): { inputs: Float64Array; active: Uint8Array } {
+  /** The output MLP packed to read a state block: state rows, then (skipping the observation rows) the time gap. */
+  private packOutput(ws: Workspace, K: number, width: number): PackedMlp {
+    const hd = this.cell.hidden;
+    const first = this.output.layers[0];
+    return new PackedMlp(ws, this.output, K, width, [
+      { column: 0, width: hd, theta: first.weight, rowStride: hd + 1 },
+      { column: hd + this.obsDim, width: 1, theta: first.weight + hd, rowStride: hd + 1 },
+    ]);
+  }
+
+  private makePass(rows: number, slots: number): Pass {
+    const p = this.pass;
+    if (p !== null && p.rows === rows && p.slots === slots) return p;
+    const ws = this.trainWs;
+    ws.reset();
+    const width = paddedWidth(rows);
+    const cell = packRnnCell(ws, this.cell);
+    const output = this.packOutput(ws, cell.K, width);
+    const rnn = allocRnn(ws, this.cell, width, slots);
+    const hidden: number[][] = [];
+    const pred: number[] = [];
+    const gPred: number[] = [];
+    for (let k = 0; k + 1 < slots; k++) {
+      hidden.push(output.allocHidden(ws, width));
+      pred.push(ws.alloc(this.obsDim * width));
+      gPred.push(ws.alloc(this.obsDim * width));
+    }
+    this.pass = { rows, slots, width, cell, output, rnn, hidden, pred, gPred };
+    return this.pass;
+  }
+
+  /** Writes the RNN inputs in time order; returns the idle columns of each step (rows past their last observation). */
+  private writeInputs(ws: Workspace, rnn: RnnBuffers, batch: ObservationBatch): Int32Array[] | null {
     const { rows, slots, obsDim, grid, index, values } = batch;
-    const inDim = obsDim + 1;
-    const inputs = this.scratch.zeros('inputs', slots * rows * inDim);
-    const active = new Uint8Array(slots * rows);
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < slots; k++) {
+    const h = ws.heap;
+    const width = rnn.width;
+    const idle: number[][] = [];
+    let any = false;
+    for (let k = 0; k < slots; k++) {
+      const row = rnnInputRow(rnn, k, 0);
+      const list: number[] = [];
+      for (let r = 0; r < rows; r++) {
         const g = index[r * slots + k];
-        if (g < 0) continue;
-        active[k * rows + r] = 1;
-        const o = (k * rows + r) * inDim;
+        if (g < 0) {
+          list.push(r);
+          for (let d = 0; d <= obsDim; d++) h[row + d * width + r] = 0;
+          continue;
+        }
         for (let d = 0; d < obsDim; d++) {
           const v = values[(r * slots + k) * obsDim + d];
-          inputs[o + d] = Number.isNaN(v) ? 0 : v;
+          h[row + d * width + r] = Number.isNaN(v) ? 0 : v;
         }
-        inputs[o + obsDim] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
+        h[row + obsDim * width + r] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
       }
+      if (list.length > 0) any = true;
+      idle.push(list);
     }
-    return { inputs, active };
+    return any ? idle.map((l) => Int32Array.from(l)) : null;
   }
 
   /** Mean squared next-observation error per observed value; sets `gradients` (overwriting). */
   lossAndGradient(batch: ObservationBatch): { loss: number } {
     this.gradients.fill(0);
-    const { rows, slots, obsDim, grid, index, values } = batch;
-    const hd = this.cell.hidden;
-    const sd = this.cell.stride;
-    const theta = this.parameters;
-    const { inputs, active } = this.inputs(batch);
-    const states = this.scratch.get('states', (slots + 1) * rows * sd);
-    rnnForward(theta, this.cell, inputs, active, slots, rows, states);
-    // One prediction per (row, k) with an observation at k + 1: from state after reading slot k.
-    let count = 0;
-    for (let r = 0; r < rows; r++)
-      for (let k = 0; k + 1 < slots; k++) if (index[r * slots + k + 1] >= 0) count++;
-    const pairs = new Int32Array(2 * count);
-    for (let r = 0, p = 0; r < rows; r++) {
-      for (let k = 0; k + 1 < slots; k++) {
-        if (index[r * slots + k + 1] < 0) continue;
-        pairs[p++] = r;
-        pairs[p++] = k;
-      }
-    }
-    const x = this.scratch.get('head.x', count * (hd + 1));
-    for (let p = 0; p < count; p++) {
-      const r = pairs[2 * p];
-      const k = pairs[2 * p + 1];
-      const so = ((k + 1) * rows + r) * sd;
-      for (let j = 0; j < hd; j++) x[p * (hd + 1) + j] = states[so + j];
-      x[p * (hd + 1) + hd] = grid[index[r * slots + k + 1]] - grid[index[r * slots + k]];
-    }
-    const hidden = this.scratch.get('head.h', count * this.output.hiddenWidth);
-    const pred = this.scratch.get('head.out', count * obsDim);
-    mlpForward(theta, this.output, x, 0, hd + 1, count, hidden, pred);
+    const { rows, slots, obsDim, index, values } = batch;
+    const pass = this.makePass(rows, slots);
+    const ws = this.trainWs;
+    const { cell, output, rnn, width } = pass;
+    cell.pack(ws, this.parameters);
+    output.pack(ws, this.parameters);
+    const inactive = this.writeInputs(ws, rnn, batch);
+    rnnForward(ws, cell, rnn, inactive);
+    const h = ws.heap;
     let observed = 0;
-    for (let p = 0; p < count; p++) {
-      const vo = (pairs[2 * p] * slots + pairs[2 * p + 1] + 1) * obsDim;
-      for (let d = 0; d < obsDim; d++) if (!Number.isNaN(values[vo + d])) observed++;
-    }
-    const gPred = this.scratch.zeros('head.g', count * obsDim);
-    let sq = 0;
-    for (let p = 0; p < count; p++) {
-      const vo = (pairs[2 * p] * slots + pairs[2 * p + 1] + 1) * obsDim;
-      for (let d = 0; d < obsDim; d++) {
-        const target = values[vo + d];
-        if (Number.isNaN(target)) continue;
-        const diff = pred[p * obsDim + d] - target;
-        sq += diff * diff;
-        gPred[p * obsDim + d] = (2 * diff) / Math.max(1, observed);
+    for (let r = 0; r < rows; r++) {
+      for (let k = 1; k < slots; k++) {
+        if (index[r * slots + k] < 0) continue;
+        for (let d = 0; d < obsDim; d++) if (!Number.isNaN(values[(r * slots + k) * obsDim + d])) observed++;
       }
     }
-    const gx = this.scratch.zeros('head.gx', count * (hd + 1));
-    mlpBackward(theta, this.gradients, this.output, x, 0, hd + 1, count, hidden, gPred, gx, this.scratch);
-    const gStates = this.scratch.zeros('gstates', (slots + 1) * rows * sd);
-    for (let p = 0; p < count; p++) {
-      const so = ((pairs[2 * p + 1] + 1) * rows + pairs[2 * p]) * sd;
-      for (let j = 0; j < hd; j++) gStates[so + j] += gx[p * (hd + 1) + j];
+    const scale = 2 / Math.max(1, observed);
+    let sq = 0;
+    for (let k = 0; k + 1 < slots; k++) {
+      const pred = pass.pred[k];
+      const gPred = pass.gPred[k];
+      output.forward(ws, rnnState(rnn, k + 1), width, pass.hidden[k], pred);
+      h.fill(0, gPred, gPred + obsDim * width);
+      for (let r = 0; r < rows; r++) {
+        if (index[r * slots + k + 1] < 0) continue;
+        for (let d = 0; d < obsDim; d++) {
+          const target = values[(r * slots + k + 1) * obsDim + d];
+          if (Number.isNaN(target)) continue;
+          const diff = h[pred + d * width + r] - target;
+          sq += diff * diff;
+          h[gPred + d * width + r] = scale * diff;
+        }
+      }
     }
-    rnnBackward(theta, this.gradients, this.cell, inputs, active, slots, rows, states, gStates, this.scratch);
+    h.fill(0, rnn.gA, rnn.gA + rnn.hidden * width);
+    rnnBackward(ws, cell, rnn, inactive, (state, g) => {
+      const k = state - 1;
+      output.backward(ws, rnnState(rnn, state), width, pass.hidden[k], pass.gPred[k], g, rnn.hidden, true);
+    });
+    cell.unpack(ws, this.gradients);
+    output.unpack(ws, this.gradients);
     return { loss: sq / Math.max(1, observed) };
   }
 
@@ -139,42 +189,50 @@ export class RnnBaseline {
    */
   extrapolate(batch: ObservationBatch, times: Float64Array): Float64Array {
     const { rows, slots, obsDim, grid, index } = batch;
+    const ws = this.evalWs;
+    ws.reset();
+    const width = paddedWidth(rows);
+    const cell = packRnnCell(ws, this.cell);
+    const output = this.packOutput(ws, cell.K, width);
+    const rnn = allocRnn(ws, this.cell, width, slots);
+    const step = allocRnn(ws, this.cell, width, 1);
+    const hidden = output.allocHidden(ws, width);
+    const pred = ws.alloc(obsDim * width);
+    cell.pack(ws, this.parameters);
+    output.pack(ws, this.parameters);
+    const inactive = this.writeInputs(ws, rnn, batch);
+    rnnForward(ws, cell, rnn, inactive);
+    const h = ws.heap;
     const hd = this.cell.hidden;
-    const sd = this.cell.stride;
-    const theta = this.parameters;
-    const { inputs, active } = this.inputs(batch);
-    const states = this.scratch.get('states', (slots + 1) * rows * sd);
-    rnnForward(theta, this.cell, inputs, active, slots, rows, states);
-    const h = states.slice(slots * rows * sd, (slots + 1) * rows * sd);
     const lastTime = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < slots; k++) if (index[r * slots + k] >= 0) lastTime[r] = grid[index[r * slots + k]];
     }
+    // Block 0 of `step` holds the current state and the next input; one RNN step moves its state to block 1.
+    const block0 = rnnState(step, 0);
+    const block1 = rnnState(step, 1);
+    h.copyWithin(block0, rnnState(rnn, slots), rnnState(rnn, slots) + hd * width);
     const T = times.length;
     const out = new Float64Array(rows * T * obsDim);
-    const x = new Float64Array(rows * (hd + 1));
-    const hidden = new Float64Array(rows * this.output.hiddenWidth);
-    const pred = new Float64Array(rows * obsDim);
-    const stepInput = new Float64Array(rows * (obsDim + 1));
-    const next = new Float64Array(2 * rows * sd);
+    const dtRow = rnnInputRow(step, 0, obsDim);
     for (let j = 0; j < T; j++) {
       for (let r = 0; r < rows; r++) {
-        for (let i = 0; i < hd; i++) x[r * (hd + 1) + i] = h[r * sd + i];
-        x[r * (hd + 1) + hd] = times[j] - lastTime[r];
-      }
-      mlpForward(theta, this.output, x, 0, hd + 1, rows, hidden, pred);
-      for (let r = 0; r < rows; r++) {
-        for (let d = 0; d < obsDim; d++) {
-          out[(r * T + j) * obsDim + d] = pred[r * obsDim + d];
-          stepInput[r * (obsDim + 1) + d] = pred[r * obsDim + d];
-        }
-        stepInput[r * (obsDim + 1) + obsDim] = times[j] - lastTime[r];
+        h[dtRow + r] = times[j] - lastTime[r];
         lastTime[r] = times[j];
       }
-      // One RNN step on the prediction: states [2, rows, stride] with the current h as the first block.
-      next.set(h, 0);
-      rnnForward(theta, this.cell, stepInput, null, 1, rows, next, true);
-      h.set(next.subarray(rows * sd));
+      output.forward(ws, block0, width, hidden, pred);
+      for (let d = 0; d < obsDim; d++) {
+        const row = rnnInputRow(step, 0, d);
+        for (let r = 0; r < rows; r++) {
+          const v = h[pred + d * width + r];
+          out[(r * T + j) * obsDim + d] = v;
+          h[row + r] = v;
+        }
+      }
+      // rnnForward starts from a zero state; run the one step by hand from the current one.
+      ws.matmul(hd, width, cell.K, cell.w, cell.K, 1, block0, block1, false);
+      ws.tanh(hd * width, block1, block1);
+      h.copyWithin(block0, block1, block1 + hd * width);
     }
     return out;
   }

@@ -53,6 +53,9 @@ export const V128_LOAD = 0x00;
 export const V128_CONST = 0x0c;
 export const F64X2_EXTRACT_LANE = 0x21;
 export const F64X2_ADD = 0xf0;
+export const F64X2_MIN = 0xf4;
+export const F64X2_GT = 0x4a;
+export const V128_BITSELECT = 0x52;
 export const F64X2_MUL = 0xf2;
 
 export const I32 = 0x7f;
@@ -117,6 +120,18 @@ export class Emitter {
   /** local += constant. */
   inc(l: number, v: number): this {
     return this.get(l).i32(v).op(I32_ADD).set(l);
+  }
+  /** v128.load from the address on the stack plus `offset`. */
+  loadAt(offset: number): this {
+    this.simd(V128_LOAD);
+    this.c.push(3, ...uleb(offset));
+    return this;
+  }
+  /** v128.store of the value on the stack to the address below it plus `offset`. */
+  storeAt(offset: number): this {
+    this.simd(V128_STORE);
+    this.c.push(3, ...uleb(offset));
+    return this;
   }
   loadV(addr: number, offset: number): this {
     this.get(addr).simd(V128_LOAD);

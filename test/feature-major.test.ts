@@ -83,6 +83,13 @@ describe('Workspace kernels', () => {
       for (let i = 0; i < n; i++) expect(h[out + i]).toBeCloseTo(h[g + i] - 1.5 * h[y + i], 14);
       ws.scale(n, 3, y, out);
       for (let i = 0; i < n; i++) expect(h[out + i]).toBe(3 * h[y + i]);
+      const before = snapshot(g);
+      ws.relu(n, y, out);
+      ws.reluGrad(n, g, out);
+      for (let i = 0; i < n; i++) {
+        expect(h[out + i]).toBe(Math.max(h[y + i], 0));
+        expect(h[g + i]).toBe(h[y + i] > 0 ? before[i] : 0);
+      }
       expect(() => ws.axpy(10, 1, g, out)).toThrow(/multiples of 16/);
 
       for (const [m, cols, k] of [
@@ -218,6 +225,7 @@ describe('feature-major layers', () => {
   for (const [activation, depth] of [
     ['tanh', 1],
     ['elu', 2],
+    ['relu', 1],
   ] as const) {
     it(`an MLP (${activation}, ${depth} hidden layers) has exact gradients for parameters and inputs`, () => {
       const rng = new Rng(depth);

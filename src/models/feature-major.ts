@@ -149,11 +149,11 @@ export class PackedWeights {
   }
 }
 
-export type Activation = 'tanh' | 'elu';
+export type Activation = 'tanh' | 'elu' | 'relu';
 
 /**
  * An MLP x → act(W1 x + b1) → … → act(W_d h + b_d) → W_out h + b_out with `depth` hidden layers of equal
- * width and act = tanh or ELU.
+ * width and act = tanh, ELU or ReLU.
  */
 export interface Mlp {
   readonly layers: readonly AffineLayer[];
@@ -179,12 +179,14 @@ export function addMlp(
 
 function activate(ws: Workspace, act: Activation, n: number, x: number): void {
   if (act === 'tanh') ws.tanh(n, x, x);
-  else ws.elu(n, x, x);
+  else if (act === 'elu') ws.elu(n, x, x);
+  else ws.relu(n, x, x);
 }
 
 function activationGrad(ws: Workspace, act: Activation, n: number, g: number, y: number): void {
   if (act === 'tanh') ws.tanhGrad(n, g, y);
-  else ws.eluGrad(n, g, y);
+  else if (act === 'elu') ws.eluGrad(n, g, y);
+  else ws.reluGrad(n, g, y);
 }
 
 /**

@@ -62,6 +62,8 @@ export interface LatentOdeOptions {
   readonly activation?: Activation;
   /** Largest RK4 step (default 0.1); observation times are read off the dense interpolant. */
   readonly maxStep?: number;
+  /** Activation of the decoder's hidden layer (default 'tanh'). */
+  readonly decoderActivation?: Activation;
   /** Weight λ of the latent consistency term (default 0: off). */
   readonly consistency?: number;
 }
@@ -197,8 +199,10 @@ export class LatentOde {
     this.maxStep = options.maxStep ?? 0.1;
     this.activation = options.activation ?? 'elu';
     this.consistency = options.consistency ?? 0;
-    if (this.activation !== 'tanh' && this.activation !== 'elu') {
-      throw new RangeError(`LatentOde: activation must be 'tanh' or 'elu', got '${String(this.activation)}'`);
+    if (!['tanh', 'elu', 'relu'].includes(this.activation)) {
+      throw new RangeError(
+        `LatentOde: activation must be 'tanh', 'elu' or 'relu', got '${String(this.activation)}'`,
+      );
     }
     if (!(this.observationStd > 0)) {
       throw new RangeError(`LatentOde: observationStd must be > 0, got ${this.observationStd}`);
@@ -219,7 +223,13 @@ export class LatentOde {
       this.activation,
       dims.odeLayers,
     );
-    const decoder = addMlp(layout, this.latentDim, dims.decoderHidden, this.obsDim);
+    const decoderActivation = options.decoderActivation ?? 'tanh';
+    if (!['tanh', 'elu', 'relu'].includes(decoderActivation)) {
+      throw new RangeError(
+        `LatentOde: decoderActivation must be 'tanh', 'elu' or 'relu', got '${String(decoderActivation)}'`,
+      );
+    }
+    const decoder = addMlp(layout, this.latentDim, dims.decoderHidden, this.obsDim, decoderActivation);
     const intensity = this.poisson ? addMlp(layout, this.latentDim, dims.poissonHidden, 1) : null;
     this.layers = { encoder, head, dynamics, decoder, intensity };
     this.parameters = layout.initialise(rng);

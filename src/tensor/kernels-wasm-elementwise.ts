@@ -175,6 +175,36 @@ export function eluGradBody(): number[] {
   return [2, 1, I32, 1, V128, ...e.c];
 }
 
+/** relu(nbytes, src, dst): dst = max(x, 0) (NaN propagates). */
+export function reluBody(): number[] {
+  const [NBYTES, SRC, DST, OFF] = [0, 1, 2, 3];
+  const e = new Emitter();
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, DST, OFF);
+    at(e, SRC, OFF).loadAt(o);
+    splat(e, 0).simd(F64X2_MAX);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [1, 1, I32, ...e.c];
+}
+
+/** reluGrad(nbytes, g, y): g ← y > 0 ? g : 0, the ReLU backward factor from the activation y. */
+export function reluGradBody(): number[] {
+  const [NBYTES, G, Y, OFF] = [0, 1, 2, 3];
+  const e = new Emitter();
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, G, OFF);
+    at(e, G, OFF).loadAt(o);
+    splat(e, 0);
+    at(e, Y, OFF).loadAt(o);
+    splat(e, 0).simd(F64X2_GT).simd(V128_BITSELECT);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [1, 1, I32, ...e.c];
+}
+
 /** axpy(nbytes, alpha, x, y): y ← y + alpha·x. */
 export function axpyBody(): number[] {
   const [NBYTES, ALPHA, X, Y, OFF, A] = [0, 1, 2, 3, 4, 5];
@@ -230,6 +260,8 @@ export const ELEMENTWISE_KERNELS = {
   elu: { params: [I32, I32, I32], body: eluBody },
   tanhGrad: { params: [I32, I32, I32], body: tanhGradBody },
   eluGrad: { params: [I32, I32, I32], body: eluGradBody },
+  relu: { params: [I32, I32, I32], body: reluBody },
+  reluGrad: { params: [I32, I32, I32], body: reluGradBody },
   axpyv: { params: [I32, F64, I32, I32], body: axpyBody },
   addScaled: { params: [I32, I32, F64, I32, I32], body: addScaledBody },
   scale: { params: [I32, F64, I32, I32], body: scaleBody },

@@ -46,6 +46,8 @@ interface WorkspaceKernels {
   readonly elu: (nbytes: number, src: number, dst: number) => void;
   readonly tanhGrad: (nbytes: number, g: number, y: number) => void;
   readonly eluGrad: (nbytes: number, g: number, y: number) => void;
+  readonly relu: (nbytes: number, src: number, dst: number) => void;
+  readonly reluGrad: (nbytes: number, g: number, y: number) => void;
   readonly axpyv: (nbytes: number, alpha: number, x: number, y: number) => void;
   readonly addScaled: (nbytes: number, x: number, alpha: number, y: number, out: number) => void;
   readonly scale: (nbytes: number, alpha: number, x: number, out: number) => void;
@@ -237,6 +239,30 @@ export class Workspace {
     }
     const h = this.heap;
     for (let i = 0; i < n; i++) if (!(h[y + i] > 0)) h[g + i] *= h[y + i] + 1;
+  }
+
+  relu(n: number, x: number, out: number): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.relu(n * 8, x * 8, out * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) {
+      const v = h[x + i];
+      h[out + i] = v > 0 || Number.isNaN(v) ? v : 0;
+    }
+  }
+
+  /** g ← y > 0 ? g : 0. */
+  reluGrad(n: number, g: number, y: number): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.reluGrad(n * 8, g * 8, y * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) if (!(h[y + i] > 0)) h[g + i] = 0;
   }
 
   /** y ← y + alpha·x. */

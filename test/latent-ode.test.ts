@@ -10,6 +10,7 @@ import { latentOdeExperiment } from '../src/experiments/latent-ode/index.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { LatentOde } from '../src/models/latent-ode.js';
 import { batchFromSeries } from '../src/models/latent-ode-batch.js';
+import { LatentOdePool } from '../src/models/latent-ode-pool.js';
 import { RnnBaseline } from '../src/models/rnn-baseline.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/random/index.js';
@@ -482,5 +483,43 @@ describe('neuralode train latent-ode', () => {
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/broken\.csv: line 3: value 'oops' of variable 'x' is not a finite number/);
+  });
+});
+
+describe('LatentOdePool', () => {
+  it('splits a step across worker threads with the same loss and gradient as one thread', async () => {
+    const rng = new Rng(21);
+    const data = makeSpirals(rng, { count: 96, trainPoints: 20, extrapolatePoints: 10, totalPoints: 200 });
+    const obs = sampleObservationIndices(rng, data.count, data.trainPoints, 8);
+    const batch = spiralTrainingBatch(
+      data,
+      obs,
+      8,
+      Int32Array.from({ length: data.count }, (_, i) => i),
+    );
+    const options = { obsDim: 2, latentDim: 3, rnnHidden: 6, odeHidden: 5, decoderHidden: 5, consistency: 2 };
+    const model = new LatentOde(options, new Rng(4));
+    const single = model.lossAndGradient(batch, new Rng(8));
+    const expected = model.gradients.slice();
+    const pool = await LatentOdePool.create(options, 3);
+    try {
+      expect(pool.threads).toBe(3);
+      const split = pool.lossAndGradient(model, batch, new Rng(8));
+      expect(split.loss).toBeCloseTo(single.loss, 10);
+      expect(split.kl).toBeCloseTo(single.kl, 10);
+      expect(split.consistency).toBeCloseTo(single.consistency, 10);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs(model.gradients[i] - expected[i]));
+      expect(worst).toBeLessThan(1e-10 * (1 + Math.max(...expected.map(Math.abs))));
+      // Parameters travel with every request: a changed model gives the changed result.
+      model.parameters[0] += 0.1;
+      const moved = pool.lossAndGradient(model, batch, new Rng(8)).loss;
+      expect(moved).toBeCloseTo(model.lossAndGradient(batch, new Rng(8)).loss, 10);
+    } finally {
+      pool.close();
+    }
+    expect(() => pool.lossAndGradient(model, batch, new Rng(8))).toThrow(/closed/);
+    await expect(LatentOdePool.create(options, 0)).rejects.toThrow(/threads/);
   });
 });

@@ -51,3 +51,22 @@ export function batchFromSeries(
   });
   return { rows, obsDim, slots, grid, index, values, windowEnd };
 }
+
+/** Rows [start, end) of `batch`, on the same grid. */
+export function sliceRows(batch: ObservationBatch, start: number, end: number): ObservationBatch {
+  if (
+    !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= batch.rows)
+  ) {
+    throw new RangeError(`sliceRows: need 0 <= start <= end <= ${batch.rows}, got [${start}, ${end})`);
+  }
+  const { slots, obsDim } = batch;
+  return {
+    rows: end - start,
+    obsDim,
+    slots,
+    grid: batch.grid,
+    index: batch.index.slice(start * slots, end * slots),
+    values: batch.values.slice(start * slots * obsDim, end * slots * obsDim),
+    windowEnd: batch.windowEnd.slice(start, end),
+  };
+}

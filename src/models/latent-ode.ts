@@ -68,6 +68,12 @@ export interface LatentOdeOptions {
   readonly consistency?: number;
 }
 
+/** The random draws of one loss evaluation: z(t0) noise [rows, latent] and consistency splits [rows]. */
+export interface LatentOdeNoise {
+  readonly eps: Float64Array;
+  readonly splits: Float64Array;
+}
+
 /** The terms of the last loss evaluation, per row (batch means). */
 export interface LatentOdeLoss {
   /** Negative ELBO per row (plus the consistency term when it is on). */
@@ -588,14 +594,35 @@ export class LatentOde {
 
   /**
    * Negative ELBO per row for `batch` with one reparameterised sample of z(t0) drawn from `rng`; sets
-   * `gradients` to its gradient (overwriting).
+   * `gradients` to its gradient (overwriting). The noise is drawn row by row (z(t0) noise for every row,
+   * then, with the consistency term, one uniform per row for its split), so the result does not depend on
+   * how the rows are divided between threads.
    */
-  lossAndGradient(observed: ObservationBatch, rng: Rng): LatentOdeLoss {
+  lossAndGradient(batch: ObservationBatch, rng: Rng): LatentOdeLoss {
+    const noise = this.drawNoise(batch.rows, rng);
+    return this.lossAndGradientWith(batch, noise, batch.rows);
+  }
+
+  /** The random draws of one loss evaluation for `rows` rows. */
+  drawNoise(rows: number, rng: Rng): LatentOdeNoise {
+    const eps = new Float64Array(rows * this.latentDim);
+    for (let i = 0; i < eps.length; i++) eps[i] = rng.normal();
+    const splits = new Float64Array(this.consistency > 0 ? rows : 0);
+    for (let i = 0; i < splits.length; i++) splits[i] = rng.uniform();
+    return { eps, splits };
+  }
+
+  /**
+   * The loss terms of `observed` with the given noise, summed over its rows and divided by `normalizer` (the
+   * rows of the whole batch this part belongs to); sets `gradients` to their gradient.
+   */
+  lossAndGradientWith(observed: ObservationBatch, noise: LatentOdeNoise, normalizer: number): LatentOdeLoss {
     this.gradients.fill(0);
     const plan = this.trainPlan(observed);
     // A batch with fewer slots than the layout waits through the extra (unused) slots.
     const batch = padSlots(observed, plan.slots);
-    const { rows, slots, obsDim, grid, index, values } = batch;
+    const { slots, obsDim, grid, index, values } = batch;
+    const rows = batch.rows;
     const L = this.latentDim;
     const D = this.stateDim;
     const ws = this.trainWs;
@@ -608,7 +635,7 @@ export class LatentOde {
     const inactive = this.encode(ws, packed, enc, batch);
     const h = ws.heap;
     // z0 = m + exp(lv/2)·ε into node block 0 (the Λ row of a Poisson state starts at 0).
-    const eps = new Float64Array(rows * L);
+    const eps = noise.eps;
     const y0 = ode.nodes;
     h.fill(0, y0, y0 + D * width);
     let kl = 0;
@@ -616,9 +643,7 @@ export class LatentOde {
       for (let j = 0; j < L; j++) {
         const m = h[enc.stats + j * width + r];
         const lv = h[enc.stats + (L + j) * width + r];
-        const e = rng.normal();
-        eps[r * L + j] = e;
-        h[y0 + j * width + r] = m + Math.exp(0.5 * lv) * e;
+        h[y0 + j * width + r] = m + Math.exp(0.5 * lv) * eps[r * L + j];
         kl += 0.5 * (m * m + Math.exp(lv) - 1 - lv);
       }
     }
@@ -652,7 +677,7 @@ export class LatentOde {
         if (Number.isNaN(x)) continue;
         const diff = x - h[plan.xHat + d * ow + c];
         logLik += -0.5 * ((diff * diff) / variance + logNorm);
-        h[plan.gXHat + d * ow + c] = -diff / variance / rows;
+        h[plan.gXHat + d * ow + c] = -diff / variance / normalizer;
       }
     }
     packed.decoder.backward(ws, plan.zObs, ow, plan.decoderHidden, plan.gXHat, plan.gZObs, L, false);
@@ -665,7 +690,7 @@ export class LatentOde {
       h.fill(0, plan.gObsLogRate, plan.gObsLogRate + ow);
       for (let c = 0; c < count; c++) {
         timesLogLik += h[plan.obsLogRate + c];
-        h[plan.gObsLogRate + c] = -1 / rows;
+        h[plan.gObsLogRate + c] = -1 / normalizer;
       }
       packed.intensity.backward(
         ws,
@@ -680,7 +705,7 @@ export class LatentOde {
       for (let r = 0; r < rows; r++) {
         const at = batch.windowEnd[r] * block + L * width + r;
         timesLogLik -= h[ode.ys + at];
-        h[gYs + batch.windowEnd[r] * n + L * width + r] += 1 / rows;
+        h[gYs + batch.windowEnd[r] * n + L * width + r] += 1 / normalizer;
       }
     }
     for (let c = 0; c < count; c++) {
@@ -688,7 +713,8 @@ export class LatentOde {
       const dst = gYs + g * n + obsRow[c];
       for (let j = 0; j < L; j++) h[dst + j * width] += h[plan.gZObs + j * ow + c];
     }
-    const consistency = plan.sub === null ? 0 : this.consistencyTerm(ws, plan, batch, rng);
+    const consistency =
+      plan.sub === null ? 0 : this.consistencyTerm(ws, plan, batch, noise.splits, normalizer);
     this.solveBackward(ws, packed, ode, width, grid);
     // Reparameterisation z0 = m + exp(lv/2)·ε and the closed-form KL to N(0, I).
     const gy = ode.gy;
@@ -697,9 +723,9 @@ export class LatentOde {
         const m = h[enc.stats + j * width + r];
         const lv = h[enc.stats + (L + j) * width + r];
         const g = h[gy + j * width + r];
-        h[enc.gStats + j * width + r] = g + m / rows;
+        h[enc.gStats + j * width + r] = g + m / normalizer;
         h[enc.gStats + (L + j) * width + r] =
-          g * eps[r * L + j] * 0.5 * Math.exp(0.5 * lv) + (0.5 * (Math.exp(lv) - 1)) / rows;
+          g * eps[r * L + j] * 0.5 * Math.exp(0.5 * lv) + (0.5 * (Math.exp(lv) - 1)) / normalizer;
       }
     }
     this.encodeBackward(ws, packed, enc, inactive);
@@ -708,12 +734,12 @@ export class LatentOde {
     packed.dynamics.unpack(ws, this.gradients);
     packed.decoder.unpack(ws, this.gradients);
     packed.intensity?.unpack(ws, this.gradients);
-    const loss = (-logLik - timesLogLik + kl) / rows + consistency;
+    const loss = (-logLik - timesLogLik + kl) / normalizer + consistency;
     return {
       loss,
-      logLikelihood: logLik / rows,
-      kl: kl / rows,
-      timesLogLikelihood: timesLogLik / rows,
+      logLikelihood: logLik / normalizer,
+      kl: kl / normalizer,
+      timesLogLikelihood: timesLogLik / normalizer,
       consistency,
     };
   }
@@ -724,7 +750,13 @@ export class LatentOde {
    * t_k, are encoded alone, and (λ/2)·‖z(t_k) − μ‖² is added per row. The flow side's gradient goes into
    * `gYs` (before the solve's backward pass), the encoder side's through a second encoder backward pass.
    */
-  private consistencyTerm(ws: Workspace, plan: TrainPlan, batch: ObservationBatch, rng: Rng): number {
+  private consistencyTerm(
+    ws: Workspace,
+    plan: TrainPlan,
+    batch: ObservationBatch,
+    splits: Float64Array,
+    normalizer: number,
+  ): number {
     const { rows, slots, obsDim, grid, index, values } = batch;
     const L = this.latentDim;
     const D = this.stateDim;
@@ -735,7 +767,7 @@ export class LatentOde {
     for (let r = 0; r < rows; r++) {
       let m = 0;
       while (m < slots && index[r * slots + m] >= 0) m++;
-      const k = m >= 4 ? Math.floor(m * (0.25 + 0.5 * rng.uniform())) : -1;
+      const k = m >= 4 ? Math.floor(m * (0.25 + 0.5 * splits[r])) : -1;
       split[r] = k;
       const len = k < 0 ? 0 : m - k;
       const t = new Float64Array(len);
@@ -766,12 +798,12 @@ export class LatentOde {
       for (let j = 0; j < L; j++) {
         const diff = h[plan.ode.ys + g * block + j * width + r] - h[sub.stats + j * width + r];
         total += 0.5 * lambda * diff * diff;
-        h[plan.ode.gYs + g * n + j * width + r] += (lambda * diff) / rows;
-        h[sub.gStats + j * width + r] = (-lambda * diff) / rows;
+        h[plan.ode.gYs + g * n + j * width + r] += (lambda * diff) / normalizer;
+        h[sub.gStats + j * width + r] = (-lambda * diff) / normalizer;
       }
     }
     this.encodeBackward(ws, plan.packed, sub, inactive);
-    return total / rows;
+    return total / normalizer;
   }
 
   // --- Prediction ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { batchFromSeries } from '../../models/latent-ode-batch.js';
 import { Adam } from '../../optim/adam.js';
 import { RunError } from '../../run/errors.js';
 import { lossFigure } from './figures.js';
-import { type LatentOdeExperimentConfig, learningRate } from './index.js';
+import { type LatentOdeExperimentConfig, latentOdeStepper, learningRate } from './index.js';
 
 export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: ExperimentContext) {
   if (config.model !== 'latent-ode') {
@@ -77,16 +77,15 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     values: Float64Array.from(s.values, (v, i) => (v - mean[i % D]) / std[i % D]),
   }));
   const rng = ctx.rng;
-  const model = new LatentOde(
-    {
-      obsDim: D,
-      activation: config.activation,
-      poisson: config.poisson,
-      observationStd: config.observationStd,
-      maxStep: config.maxStep,
-    },
-    rng,
-  );
+  const modelOptions = {
+    obsDim: D,
+    activation: config.activation,
+    poisson: config.poisson,
+    observationStd: config.observationStd,
+    maxStep: config.maxStep,
+  };
+  const model = new LatentOde(modelOptions, rng);
+  const stepper = await latentOdeStepper(modelOptions, config.threads);
   const optimizer = new Adam(model.parameters.length, { lr: learningRate(config) });
   if (ctx.checkpoint) {
     model.parameters.set(ctx.checkpoint.params.get('theta')!.data);
@@ -105,7 +104,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
           ? scaled
           : Array.from(rng.permutation(series.length).subarray(0, batchSize), (i) => scaled[i]);
       const started = performance.now();
-      const l = model.lossAndGradient(batchFromSeries(rows, D), rng);
+      const l = stepper.step(model, batchFromSeries(rows, D), rng);
       optimizer.step(model.parameters, model.gradients);
       computeMs += performance.now() - started;
       computed++;
@@ -120,6 +119,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
       });
     },
   });
+  stepper.close();
   // Reconstruction error on the observed values, in the file's units.
   const all = batchFromSeries(scaled, D);
   const fitted = model.predict(all, all.grid);

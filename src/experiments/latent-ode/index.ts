@@ -17,13 +17,17 @@
  * samples 100–199, and the RMSE is √(mean over test spirals, those 100 samples and both coordinates of
  * (prediction − noise-free position)²).
  */
+import os from 'node:os';
 import { defineExperiment, type ExperimentConfig, type ExperimentContext } from '../../cli/experiments.js';
 import { option } from '../../cli/options.js';
 import { makeSpirals, sampleObservationIndices } from '../../data/spirals.js';
-import { LatentOde } from '../../models/latent-ode.js';
+import { LatentOde, type LatentOdeLoss, type LatentOdeOptions } from '../../models/latent-ode.js';
+import type { ObservationBatch } from '../../models/latent-ode-batch.js';
+import { LatentOdePool } from '../../models/latent-ode-pool.js';
 import { RnnBaseline } from '../../models/rnn-baseline.js';
 import { Adam } from '../../optim/adam.js';
 import { CosineSchedule } from '../../optim/schedules.js';
+import type { Rng } from '../../random/index.js';
 import { RunError } from '../../run/errors.js';
 import { extrapolationRmse, spiralEvaluationBatch, spiralTrainingBatch } from './batches.js';
 import { runCsvLatentOde } from './csv-run.js';
@@ -73,6 +77,15 @@ const OPTIONS = {
     min: 0,
     exclusiveMin: true,
   }),
+  threads: {
+    ...option.integer(
+      '--threads <n>',
+      "threads for the latent ODE's training steps (rows of each batch split between them)",
+      Math.min(4, os.availableParallelism()),
+      { min: 1 },
+    ),
+    defaultDescription: 'number of CPUs, at most 4',
+  },
   data: option.string('--data <file>', 'train on your own series: CSV id,time,<variables…>', ''),
   forecast: option.number(
     '--forecast <h>',
@@ -144,19 +157,16 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
   const trainSeconds: Record<string, Record<string, number>> = {};
   const finalLoss: Record<string, Record<string, number>> = {};
   for (const { n, kind } of phases) {
+    const modelOptions: LatentOdeOptions = {
+      obsDim: 2,
+      activation: config.activation,
+      poisson: config.poisson,
+      observationStd: config.observationStd,
+      maxStep: config.maxStep,
+    };
     const model =
-      kind === 'latent-ode'
-        ? new LatentOde(
-            {
-              obsDim: 2,
-              activation: config.activation,
-              poisson: config.poisson,
-              observationStd: config.observationStd,
-              maxStep: config.maxStep,
-            },
-            rng,
-          )
-        : new RnnBaseline({ obsDim: 2 }, rng);
+      kind === 'latent-ode' ? new LatentOde(modelOptions, rng) : new RnnBaseline({ obsDim: 2 }, rng);
+    const stepper = kind === 'latent-ode' ? await latentOdeStepper(modelOptions, config.threads) : null;
     const optimizer = new Adam(model.parameters.length, { lr: learningRate(config) });
     if (single && ctx.checkpoint) {
       model.parameters.set(ctx.checkpoint.params.get('theta')!.data);
@@ -178,12 +188,14 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         const started = performance.now();
         const batch = spiralTrainingBatch(train, observed, n, rows);
         let metrics: Record<string, number>;
-        if (model instanceof LatentOde) {
-          const l = model.lossAndGradient(batch, rng);
+        if (model instanceof LatentOde && stepper !== null) {
+          const l = stepper.step(model, batch, rng);
           metrics = { loss: l.loss, kl: l.kl, logLikelihood: l.logLikelihood };
           if (config.poisson) metrics.timesLogLikelihood = l.timesLogLikelihood;
-        } else {
+        } else if (model instanceof RnnBaseline) {
           metrics = { loss: model.lossAndGradient(batch).loss };
+        } else {
+          throw new Error('unreachable: a latent ODE without its stepper');
         }
         optimizer.step(model.parameters, model.gradients);
         computeMs += performance.now() - started;
@@ -203,6 +215,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
           }
         : {}),
     });
+    stepper?.close();
     const evalObs = obsTest.get(n)!;
     const evalBatch = spiralEvaluationBatch(test, evalObs, n);
     let predicted: Float64Array;
@@ -245,6 +258,21 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     train_seconds: trainSeconds,
     final_loss: finalLoss,
   };
+}
+
+/** One latent-ODE training step, on `threads` threads (a worker pool when more than one). */
+export interface LatentOdeStepper {
+  step(model: LatentOde, batch: ObservationBatch, rng: Rng): LatentOdeLoss;
+  close(): void;
+}
+
+export async function latentOdeStepper(
+  options: LatentOdeOptions,
+  threads: number,
+): Promise<LatentOdeStepper> {
+  if (threads <= 1) return { step: (model, batch, rng) => model.lossAndGradient(batch, rng), close() {} };
+  const pool = await LatentOdePool.create(options, threads);
+  return { step: (model, batch, rng) => pool.lossAndGradient(model, batch, rng), close: () => pool.close() };
 }
 
 /** The learning rate or schedule chosen by `--lr` and `--schedule` over `--iters` iterations. */

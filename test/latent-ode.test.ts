@@ -137,6 +137,27 @@ describe('spiral data', () => {
     }
     expect(batch.grid[batch.windowEnd[0]]).toBe(data.times[data.trainPoints - 1]);
   });
+
+  it('with starts, a row keeps its later observations with times measured from the first one kept', () => {
+    const n = 10;
+    const obs = sampleObservationIndices(new Rng(6), 40, data.trainPoints, n);
+    const batch = spiralTrainingBatch(data, obs, n, [3, 7], [4, 0]);
+    const shift = data.times[obs[3 * n + 4]];
+    for (let k = 0; k < n; k++) {
+      if (k < n - 4) {
+        expect(batch.grid[batch.index[k]]).toBeCloseTo(data.times[obs[3 * n + 4 + k]] - shift, 12);
+        expect(batch.values[k * 2 + 1]).toBe(data.noisy[(3 * 200 + obs[3 * n + 4 + k]) * 2 + 1]);
+      } else {
+        expect(batch.index[k]).toBe(-1);
+      }
+      expect(batch.grid[batch.index[n + k]]).toBe(data.times[obs[7 * n + k]]);
+    }
+    expect(batch.grid[batch.index[0]]).toBe(0);
+    // The Poisson window of the shortened row ends where its trajectory's window ends.
+    expect(batch.grid[batch.windowEnd[0]]).toBeCloseTo(data.times[data.trainPoints - 1] - shift, 12);
+    expect(batch.grid[batch.windowEnd[1]]).toBe(data.times[data.trainPoints - 1]);
+    expect(() => spiralTrainingBatch(data, obs, n, [3], [n])).toThrow(/starts\[0\]/);
+  });
 });
 
 describe('LatentOde and RnnBaseline', () => {

@@ -60,12 +60,17 @@ export interface LatentOdeOptions {
   readonly observationStd?: number;
   /** Activation of the dynamics MLP (default 'elu', as in torchdiffeq's example; 'tanh' saturates). */
   readonly activation?: Activation;
-  /** Largest RK4 step (default 0.1); observation times are read off the dense interpolant. */
+  /** Largest RK4 step (default 0.25); observation times are read off the dense interpolant. */
   readonly maxStep?: number;
   /** Activation of the decoder's hidden layer (default 'tanh'). */
   readonly decoderActivation?: Activation;
   /** Weight λ of the latent consistency term (default 0: off). */
   readonly consistency?: number;
+  /**
+   * Range of the consistency split, as fractions of a row's observations (default [0.25, 0.75]): the split
+   * observation is drawn uniformly from it.
+   */
+  readonly consistencySplits?: readonly [number, number];
 }
 
 /** The random draws of one loss evaluation: z(t0) noise [rows, latent] and consistency splits [rows]. */
@@ -175,6 +180,7 @@ export class LatentOde {
   readonly maxStep: number;
   readonly activation: Activation;
   readonly consistency: number;
+  readonly consistencySplits: readonly [number, number];
   readonly parameters: Float64Array;
   readonly gradients: Float64Array;
   private readonly stateDim: number;
@@ -202,9 +208,16 @@ export class LatentOde {
     this.latentDim = dims.latentDim;
     this.poisson = options.poisson ?? false;
     this.observationStd = options.observationStd ?? 0.1;
-    this.maxStep = options.maxStep ?? 0.1;
+    this.maxStep = options.maxStep ?? 0.25;
     this.activation = options.activation ?? 'elu';
     this.consistency = options.consistency ?? 0;
+    this.consistencySplits = options.consistencySplits ?? [0.25, 0.75];
+    const [lo, hi] = this.consistencySplits;
+    if (!(lo >= 0 && hi <= 1 && lo <= hi)) {
+      throw new RangeError(
+        `LatentOde: consistencySplits must satisfy 0 <= lo <= hi <= 1, got [${lo}, ${hi}]`,
+      );
+    }
     if (!['tanh', 'elu', 'relu'].includes(this.activation)) {
       throw new RangeError(
         `LatentOde: activation must be 'tanh', 'elu' or 'relu', got '${String(this.activation)}'`,
@@ -767,7 +780,8 @@ export class LatentOde {
     for (let r = 0; r < rows; r++) {
       let m = 0;
       while (m < slots && index[r * slots + m] >= 0) m++;
-      const k = m >= 4 ? Math.floor(m * (0.25 + 0.5 * splits[r])) : -1;
+      const [lo, hi] = this.consistencySplits;
+      const k = m >= 4 ? Math.min(m - 1, Math.max(1, Math.floor(m * (lo + (hi - lo) * splits[r])))) : -1;
       split[r] = k;
       const len = k < 0 ? 0 : m - k;
       const t = new Float64Array(len);

@@ -231,7 +231,7 @@ export function ntBody(): number[] {
  * below 1e-16 relative for |r| ≤ ln2/2). 2ⁿ is built from its exponent bits. y is clamped at −60, where
  * tanh is 1 to double precision; the sign of x is copied back at the end. NaN propagates.
  */
-export function tanhBody(): number[] {
+export function tanhBody(lanesPerIteration = TANH_LANES): number[] {
   const c: number[] = [];
   const NBYTES = 0;
   const SRC = 1;
@@ -260,7 +260,7 @@ export function tanhBody(): number[] {
   // TANH_LANES independent vectors per iteration, emitted step by step in lockstep, so that their
   // polynomial chains overlap in the pipeline instead of waiting on each multiply–add's latency.
   const lanes: [number, number][] = [];
-  for (let v = 0; v < TANH_LANES; v++) lanes.push([7 * v, 16 * v]);
+  for (let v = 0; v < lanesPerIteration; v++) lanes.push([7 * v, 16 * v]);
   const each = (f: (b: number, o: number) => void) => {
     for (const [b, o] of lanes) f(b, o);
   };
@@ -370,10 +370,10 @@ export function tanhBody(): number[] {
     c.push(3, o);
   });
   get(OFF);
-  c.push(I32_CONST, ...sleb(16 * TANH_LANES), I32_ADD);
+  c.push(I32_CONST, ...sleb(16 * lanesPerIteration), I32_ADD);
   set(OFF);
   c.push(BR, 0, END, END, END);
-  const locals = [2, 1, I32, ...uleb(7 * TANH_LANES), V128];
+  const locals = [2, 1, I32, ...uleb(7 * lanesPerIteration), V128];
   return [...locals, ...c];
 }
 

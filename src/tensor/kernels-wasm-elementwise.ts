@@ -7,9 +7,16 @@
  */
 import { FACTORIALS, LN2_HI, LN2_LO } from './kernels-wasm-bodies.js';
 import {
+  ELSE,
   Emitter,
+  END,
   F64,
+  F64_ADD,
+  F64_CONST,
+  F64_LOAD,
+  F64_STORE,
   F64X2_ADD,
+  F64X2_EXTRACT_LANE,
   F64X2_GT,
   F64X2_MAX,
   F64X2_MIN,
@@ -21,10 +28,14 @@ import {
   I32,
   I32_ADD,
   I32_GE_U,
+  I32_GT_U,
+  I32_MUL,
+  I32_SHL,
   I32X4_TRUNC_SAT_F64X2_S_ZERO,
   I64X2_ADD,
   I64X2_EXTEND_LOW_I32X4_S,
   I64X2_SHL,
+  IF,
   i64Bytes,
   uleb,
   V128,
@@ -265,4 +276,95 @@ export const ELEMENTWISE_KERNELS = {
   axpyv: { params: [I32, F64, I32, I32], body: axpyBody },
   addScaled: { params: [I32, I32, F64, I32, I32], body: addScaledBody },
   scale: { params: [I32, F64, I32, I32], body: scaleBody },
+  dots: { params: [I32, I32, I32, I32, I32, I32, I32], body: () => dotsBody() },
 } as const;
+
+/**
+ * dots(m, n, k, a, b, c, acc): C[i, j] (+)= Σ_p A[i, p]·B[j, p] for row-major A (m×k), B (n×k), C (m×n) at
+ * byte addresses; k even. A 2×4 register block (two rows of A against four of B, eight f64x2 accumulators,
+ * six loads per sixteen multiply–adds) keeps the multipliers busy; an odd last row of A and the last n mod 4
+ * rows of B take narrower blocks.
+ */
+export function dotsBody(): number[] {
+  const [M, N, K, A, B, C, ACC] = [0, 1, 2, 3, 4, 5, 6];
+  const [I, J, P, K8, A0, A1, B0, CP] = [7, 8, 9, 10, 11, 12, 13, 14];
+  // v128 locals: accumulators S[r][q] = 15 + 4r + q (r < 2, q < 4), then a0, a1, b.
+  const S = (r: number, q: number) => 15 + 4 * r + q;
+  const [XA0, XA1, XB] = [23, 24, 25];
+  const e = new Emitter();
+  const block = (rows: number, cols: number) => {
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) e.zeroV(S(r, q));
+    e.i32(0).set(P);
+    e.loop(
+      () => e.get(P).get(K8).op(I32_GE_U),
+      () => {
+        e.get(A0).get(P).op(I32_ADD).loadAt(0).set(XA0);
+        if (rows === 2) e.get(A1).get(P).op(I32_ADD).loadAt(0).set(XA1);
+        for (let q = 0; q < cols; q++) {
+          // B row j + q starts q·K8 bytes after B0.
+          e.get(B0).get(P).op(I32_ADD);
+          for (let t = 0; t < q; t++) e.get(K8).op(I32_ADD);
+          e.loadAt(0).set(XB);
+          for (let r = 0; r < rows; r++) {
+            e.get(S(r, q))
+              .get(r === 0 ? XA0 : XA1)
+              .get(XB)
+              .simd(F64X2_MUL)
+              .simd(F64X2_ADD)
+              .set(S(r, q));
+          }
+        }
+        e.inc(P, 16);
+      },
+    );
+    // C[i + r, j + q] (+)= lane sum of S[r][q].
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < cols; q++) {
+        e.get(C).get(I).i32(r).op(I32_ADD).get(N).op(I32_MUL).get(J).op(I32_ADD).i32(q).op(I32_ADD);
+        e.i32(3).op(I32_SHL).op(I32_ADD).set(CP);
+        e.get(CP);
+        e.get(S(r, q)).simd(F64X2_EXTRACT_LANE).op(0);
+        e.get(S(r, q)).simd(F64X2_EXTRACT_LANE).op(1).op(F64_ADD);
+        e.get(ACC)
+          .op(IF, F64)
+          .get(CP)
+          .op(F64_LOAD, 3, 0, ELSE, F64_CONST, ...f64Bytes(0), END);
+        e.op(F64_ADD, F64_STORE, 3, 0);
+      }
+    }
+  };
+  const rowsOf = (rows: number) => {
+    e.get(A).get(I).get(K8).op(I32_MUL, I32_ADD).set(A0);
+    e.get(A0).get(K8).op(I32_ADD).set(A1);
+    e.i32(0).set(J);
+    e.loop(
+      () => e.get(J).i32(4).op(I32_ADD).get(N).op(I32_GT_U),
+      () => {
+        e.get(B).get(J).get(K8).op(I32_MUL, I32_ADD).set(B0);
+        block(rows, 4);
+        e.inc(J, 4);
+      },
+    );
+    e.loop(
+      () => e.get(J).get(N).op(I32_GE_U),
+      () => {
+        e.get(B).get(J).get(K8).op(I32_MUL, I32_ADD).set(B0);
+        block(rows, 1);
+        e.inc(J, 1);
+      },
+    );
+    e.inc(I, rows);
+  };
+  e.get(K).i32(3).op(I32_SHL).set(K8);
+  e.i32(0).set(I);
+  e.loop(
+    () => e.get(I).i32(2).op(I32_ADD).get(M).op(I32_GT_U),
+    () => rowsOf(2),
+  );
+  e.loop(
+    () => e.get(I).get(M).op(I32_GE_U),
+    () => rowsOf(1),
+  );
+  e.op(END);
+  return [2, ...uleb(8), I32, ...uleb(11), V128, ...e.c];
+}

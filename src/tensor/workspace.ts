@@ -15,7 +15,7 @@
  *   dot product over the batch.
  * Elementwise kernels take a length that is a multiple of 16.
  */
-import { axpyRowsBody, dotRowsBody, tanhBody } from './kernels-wasm-bodies.js';
+import { axpyRowsBody, tanhBody } from './kernels-wasm-bodies.js';
 import { ELEMENTWISE_KERNELS } from './kernels-wasm-elementwise.js';
 import { assembleModule, I32 } from './wasm-asm.js';
 
@@ -30,7 +30,7 @@ declare const WebAssembly: {
 };
 
 interface WorkspaceKernels {
-  readonly rows: (m: number, n: number, k: number, a: number, b: number, c: number, acc: number) => void;
+  readonly dots: (m: number, n: number, k: number, a: number, b: number, c: number, acc: number) => void;
   readonly axpy: (
     m: number,
     n: number,
@@ -65,7 +65,6 @@ function workspaceModule(): object | null {
     const i32s = (n: number) => new Array<number>(n).fill(I32);
     const bytes = assembleModule(
       [
-        { name: 'rows', params: i32s(7), body: dotRowsBody() },
         { name: 'axpy', params: i32s(9), body: axpyRowsBody() },
         { name: 'tanh', params: i32s(3), body: tanhBody() },
         ...Object.entries(ELEMENTWISE_KERNELS).map(([name, k]) => ({
@@ -183,7 +182,7 @@ export class Workspace {
   /** C[m×n] (+)= A[m×k]·B[n×k]ᵀ (all contiguous); k even. */
   matmulTransB(m: number, n: number, k: number, a: number, b: number, c: number, accumulate: boolean): void {
     if (this.k !== null) {
-      this.k.rows(m, n, k, a * 8, b * 8, c * 8, accumulate ? 1 : 0);
+      this.k.dots(m, n, k, a * 8, b * 8, c * 8, accumulate ? 1 : 0);
       return;
     }
     const h = this.heap;

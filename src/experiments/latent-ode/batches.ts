@@ -8,19 +8,40 @@ import type { ObservationBatch } from '../../models/latent-ode-batch.js';
  * A training batch of the given spiral rows: each row's `n` observation indices (obs [count, n]) into the
  * observed window. The solver grid is the sorted union of the batch's observation times and the window end
  * (the upper limit of the Poisson integral); grid[0] = 0 is the time of z(t0).
+ *
+ * `starts` (optional, one per row) drops a row's first starts[b] observations and measures its times from
+ * the first one kept: the later part of a trajectory is a trajectory that starts later, so this adds
+ * training windows of every length that begin anywhere on the curve. Shifted times stay on the sample grid,
+ * so the solver grid does not grow.
  */
 export function spiralTrainingBatch(
   data: SpiralDataset,
   obs: Int32Array,
   n: number,
   rows: ArrayLike<number>,
+  starts?: ArrayLike<number>,
 ): ObservationBatch {
   const T = data.times.length;
   const window = data.trainPoints;
+  const count = rows.length;
+  // Sample index of each kept observation, measured from the row's first kept one.
+  const shift = new Int32Array(count);
+  const first = new Int32Array(count);
+  for (let b = 0; b < count; b++) {
+    const k = starts === undefined ? 0 : starts[b];
+    if (!(Number.isInteger(k) && k >= 0 && k < n)) {
+      throw new RangeError(`spiralTrainingBatch: starts[${b}] must be an integer in [0, ${n}), got ${k}`);
+    }
+    first[b] = k;
+    shift[b] = k === 0 ? 0 : obs[rows[b] * n + k];
+  }
   const used = new Uint8Array(window);
   used[0] = 1;
   used[window - 1] = 1;
-  for (let b = 0; b < rows.length; b++) for (let k = 0; k < n; k++) used[obs[rows[b] * n + k]] = 1;
+  for (let b = 0; b < count; b++) {
+    for (let k = first[b]; k < n; k++) used[obs[rows[b] * n + k] - shift[b]] = 1;
+    used[window - 1 - shift[b]] = 1;
+  }
   const position = new Int32Array(window).fill(-1);
   const times: number[] = [];
   for (let j = 0; j < window; j++) {
@@ -28,19 +49,20 @@ export function spiralTrainingBatch(
     position[j] = times.length;
     times.push(data.times[j]);
   }
-  const count = rows.length;
-  const index = new Int32Array(count * n);
-  const values = new Float64Array(count * n * 2);
+  const index = new Int32Array(count * n).fill(-1);
+  const values = new Float64Array(count * n * 2).fill(Number.NaN);
+  const windowEnd = new Int32Array(count);
   for (let b = 0; b < count; b++) {
     const r = rows[b];
-    for (let k = 0; k < n; k++) {
+    for (let k = first[b]; k < n; k++) {
       const j = obs[r * n + k];
-      index[b * n + k] = position[j];
-      values[(b * n + k) * 2] = data.noisy[(r * T + j) * 2];
-      values[(b * n + k) * 2 + 1] = data.noisy[(r * T + j) * 2 + 1];
+      const slot = k - first[b];
+      index[b * n + slot] = position[j - shift[b]];
+      values[(b * n + slot) * 2] = data.noisy[(r * T + j) * 2];
+      values[(b * n + slot) * 2 + 1] = data.noisy[(r * T + j) * 2 + 1];
     }
+    windowEnd[b] = position[window - 1 - shift[b]];
   }
-  const windowEnd = new Int32Array(count).fill(position[window - 1]);
   return { rows: count, obsDim: 2, slots: n, grid: Float64Array.from(times), index, values, windowEnd };
 }
 

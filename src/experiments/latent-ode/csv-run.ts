@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { LatentOde } from '../../models/latent-ode.js';
 import { batchFromSeries } from '../../models/latent-ode-batch.js';
 import { Adam } from '../../optim/adam.js';
+import { clipGradNorm } from '../../optim/clip.js';
 import { RunError } from '../../run/errors.js';
 import { lossFigure } from './figures.js';
 import { type LatentOdeExperimentConfig, latentOdeStepper, learningRate } from './index.js';
@@ -83,6 +84,8 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     poisson: config.poisson,
     observationStd: config.observationStd,
     maxStep: config.maxStep,
+    decoderActivation: config.decoderActivation,
+    consistency: config.consistency,
   };
   const model = new LatentOde(modelOptions, rng);
   const stepper = await latentOdeStepper(modelOptions, config.threads);
@@ -105,6 +108,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
           : Array.from(rng.permutation(series.length).subarray(0, batchSize), (i) => scaled[i]);
       const started = performance.now();
       const l = stepper.step(model, batchFromSeries(rows, D), rng);
+      if (config.clip > 0) clipGradNorm(model.gradients, config.clip);
       optimizer.step(model.parameters, model.gradients);
       computeMs += performance.now() - started;
       computed++;

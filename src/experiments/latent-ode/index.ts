@@ -26,6 +26,7 @@ import type { ObservationBatch } from '../../models/latent-ode-batch.js';
 import { LatentOdePool } from '../../models/latent-ode-pool.js';
 import { RnnBaseline } from '../../models/rnn-baseline.js';
 import { Adam } from '../../optim/adam.js';
+import { clipGradNorm } from '../../optim/clip.js';
 import { CosineSchedule } from '../../optim/schedules.js';
 import type { Rng } from '../../random/index.js';
 import { RunError } from '../../run/errors.js';
@@ -72,8 +73,21 @@ const OPTIONS = {
     'elu',
     'tanh',
   ] as const),
+  decoderActivation: option.choice(
+    '--decoder-activation <name>',
+    "activation of the decoder's hidden layer",
+    'tanh',
+    ['tanh', 'elu', 'relu'] as const,
+  ),
+  consistency: option.number(
+    '--consistency <w>',
+    'weight of the latent consistency term (0: the plain ELBO; see docs/latent-ode.md)',
+    0,
+    { min: 0 },
+  ),
+  clip: option.number('--clip <norm>', 'clip the gradient to this norm (0: no clipping)', 0, { min: 0 }),
   poisson: option.flag('--poisson', 'also model the observation times with a Poisson process'),
-  maxStep: option.number('--max-step <x>', 'largest RK4 step of the latent ODE', 0.1, {
+  maxStep: option.number('--max-step <x>', 'largest RK4 step of the latent ODE', 0.25, {
     min: 0,
     exclusiveMin: true,
   }),
@@ -197,6 +211,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         } else {
           throw new Error('unreachable: a latent ODE without its stepper');
         }
+        if (config.clip > 0) clipGradNorm(model.gradients, config.clip);
         optimizer.step(model.parameters, model.gradients);
         computeMs += performance.now() - started;
         computed++;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ExperimentRegistry } from '../src/cli/experiments.js';
 import { runCli } from '../src/cli/program.js';
 import { makeSpirals, sampleObservationIndices } from '../src/data/spirals.js';
-import { spiralTrainingBatch } from '../src/experiments/latent-ode/batches.js';
+import { coveredByTraining, spiralTrainingBatch } from '../src/experiments/latent-ode/batches.js';
 import { latentOdeExperiment } from '../src/experiments/latent-ode/index.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { LatentOde } from '../src/models/latent-ode.js';
@@ -136,6 +136,35 @@ describe('spiral data', () => {
       }
     }
     expect(batch.grid[batch.windowEnd[0]]).toBe(data.times[data.trainPoints - 1]);
+  });
+
+  it('marks the test spirals whose held-out samples stay within the angles training windows reach', () => {
+    const rng = new Rng(12);
+    const train = makeSpirals(rng, { count: 40 });
+    const test = makeSpirals(rng, { count: 60 });
+    const covered = coveredByTraining(train, test);
+    const reach = (d: typeof train, i: number, samples: number) =>
+      d.clockwise[i] ? [d.start[i] - samples + 1, d.start[i]] : [d.start[i], d.start[i] + samples - 1];
+    for (let i = 0; i < test.count; i++) {
+      const [a0, b0] = reach(test, i, 200);
+      // Held-out samples 100–199: the far half of the 200 in the direction of travel.
+      const [a, b] = test.clockwise[i] ? [a0, a0 + 99] : [b0 - 99, b0];
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let j = 0; j < train.count; j++) {
+        if (train.clockwise[j] !== test.clockwise[i]) continue;
+        const [c, d] = reach(train, j, 100);
+        lo = Math.min(lo, c);
+        hi = Math.max(hi, d);
+      }
+      expect(covered[i]).toBe(a >= lo && b <= hi ? 1 : 0);
+    }
+    expect(covered.includes(0) && covered.includes(1)).toBe(true);
+    // The clean curve of each spiral is where its start index says.
+    for (const i of [0, 1]) {
+      const theta = (test.start[i] * 6 * Math.PI) / 999;
+      expect(test.clean[i * 400]).toBeCloseTo(0.3 * theta * Math.cos(theta), 10);
+    }
   });
 
   it('with starts, a row keeps its later observations with times measured from the first one kept', () => {

@@ -49,6 +49,8 @@ export interface SpiralDataset {
   readonly noisy: Float64Array;
   /** 1 for a clockwise trajectory, 0 for counter-clockwise. */
   readonly clockwise: Uint8Array;
+  /** Grid index of each trajectory's first sample (its angle is start + index·step). */
+  readonly start: Int32Array;
 }
 
 function positiveInt(name: string, v: number): number {
@@ -85,11 +87,13 @@ export function makeSpirals(rng: Rng, options: SpiralOptions = {}): SpiralDatase
   const clean = new Float64Array(count * length * 2);
   const noisy = new Float64Array(count * length * 2);
   const clockwise = new Uint8Array(count);
+  const starts = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const cw = i % 2 === 1;
     clockwise[i] = cw ? 1 : 0;
     // Start index in [length, totalPoints - length]: room for `length` samples in both directions.
     const first = length + rng.int(totalPoints - 2 * length + 1);
+    starts[i] = first;
     for (let j = 0; j < length; j++) {
       const theta = start + (cw ? first - j : first + j) * step;
       const r = a + b * theta;
@@ -100,7 +104,7 @@ export function makeSpirals(rng: Rng, options: SpiralOptions = {}): SpiralDatase
       noisy[o + 1] = clean[o + 1] + noiseStd * rng.normal();
     }
   }
-  return { count, trainPoints, extrapolatePoints, times, clean, noisy, clockwise };
+  return { count, trainPoints, extrapolatePoints, times, clean, noisy, clockwise, start: starts };
 }
 
 /**

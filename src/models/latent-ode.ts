@@ -67,7 +67,7 @@ export interface LatentOdeOptions {
   /** Weight λ of the latent consistency term (default 0: off). */
   readonly consistency?: number;
   /**
-   * Range of the consistency split, as fractions of a row's observations (default [0.25, 0.75]): the split
+   * Range of the consistency split, as fractions of a row's observations (default [0.1, 0.9]): the split
    * observation is drawn uniformly from it.
    */
   readonly consistencySplits?: readonly [number, number];
@@ -211,7 +211,7 @@ export class LatentOde {
     this.maxStep = options.maxStep ?? 0.25;
     this.activation = options.activation ?? 'elu';
     this.consistency = options.consistency ?? 0;
-    this.consistencySplits = options.consistencySplits ?? [0.25, 0.75];
+    this.consistencySplits = options.consistencySplits ?? [0.1, 0.9];
     const [lo, hi] = this.consistencySplits;
     if (!(lo >= 0 && hi <= 1 && lo <= hi)) {
       throw new RangeError(
@@ -759,7 +759,7 @@ export class LatentOde {
 
   /**
    * The consistency term: each row with at least four observations is split at a random observation k
-   * (between a quarter and three quarters of them); its observations from k on, with times measured from
+   * (by default between 10% and 90% of them); its observations from k on, with times measured from
    * t_k, are encoded alone, and (λ/2)·‖z(t_k) − μ‖² is added per row. The flow side's gradient goes into
    * `gYs` (before the solve's backward pass), the encoder side's through a second encoder backward pass.
    */

@@ -85,18 +85,21 @@ export function spiralEvaluationBatch(data: SpiralDataset, obs: Int32Array, n: n
 /**
  * Root-mean-square error against the noise-free curve over the extrapolation samples. `predicted` is
  * [count, predictedLength, 2] and its first time index corresponds to sample `predictedStart` (0 for a full
- * trajectory, `trainPoints` for an extrapolation-only prediction).
+ * trajectory, `trainPoints` for an extrapolation-only prediction). `rows` (a 0/1 mask) restricts it to some
+ * trajectories; with none selected the result is NaN.
  */
 export function extrapolationRmse(
   data: SpiralDataset,
   predicted: Float64Array,
   predictedLength: number,
   predictedStart: number,
+  rows?: Uint8Array,
 ): number {
   const T = data.times.length;
   let sq = 0;
   let n = 0;
   for (let r = 0; r < data.count; r++) {
+    if (rows !== undefined && rows[r] === 0) continue;
     for (let j = data.trainPoints; j < T; j++) {
       const p = (r * predictedLength + (j - predictedStart)) * 2;
       const c = (r * T + j) * 2;
@@ -108,4 +111,34 @@ export function extrapolationRmse(
     }
   }
   return Math.sqrt(sq / n);
+}
+
+/**
+ * Which test trajectories extrapolate only over angles that the observed windows of training trajectories of
+ * the same direction cover (1) and which run past them (0). Training windows start anywhere in the data
+ * set's range, so the held-out samples of test trajectories near either end of it reach angles that no
+ * training window shows.
+ */
+export function coveredByTraining(train: SpiralDataset, test: SpiralDataset): Uint8Array {
+  // Per direction, the lowest and highest grid index any training window reaches.
+  const lo = [Infinity, Infinity];
+  const hi = [-Infinity, -Infinity];
+  const W = train.trainPoints;
+  for (let i = 0; i < train.count; i++) {
+    const cw = train.clockwise[i];
+    const a = cw ? train.start[i] - (W - 1) : train.start[i];
+    const b = cw ? train.start[i] : train.start[i] + W - 1;
+    lo[cw] = Math.min(lo[cw], a);
+    hi[cw] = Math.max(hi[cw], b);
+  }
+  const T = test.times.length;
+  const out = new Uint8Array(test.count);
+  for (let i = 0; i < test.count; i++) {
+    const cw = test.clockwise[i];
+    // Grid indices of the first and last held-out samples.
+    const a = cw ? test.start[i] - (T - 1) : test.start[i] + test.trainPoints;
+    const b = cw ? test.start[i] - test.trainPoints : test.start[i] + T - 1;
+    out[i] = a >= lo[cw] && b <= hi[cw] ? 1 : 0;
+  }
+  return out;
 }

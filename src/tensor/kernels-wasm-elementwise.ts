@@ -1,7 +1,7 @@
 /**
  * Elementwise WebAssembly SIMD kernels over contiguous float64 ranges, for code that keeps its activations in
  * a {@link Workspace} (feature-major layers over many rows): ELU, the backward factors of tanh and ELU, and the
- * vector updates of Runge–Kutta stages. Every kernel takes a byte count that is a multiple of 64 (eight
+ * vector updates of Runge–Kutta stages. Every kernel takes a byte count that is a multiple of 64 (ELU: 128; eight
  * doubles, four f64x2 vectors per iteration, which keeps several independent chains in flight) and byte
  * addresses; ranges may alias exactly (in place) but must not overlap otherwise.
  */
@@ -45,6 +45,8 @@ import {
 
 /** Vectors per loop iteration. */
 const UNROLL = 4;
+/** Vectors per iteration of the ELU kernel (its polynomial chains need more in flight; lengths are multiples of 16). */
+const ELU_LANES = 8;
 
 function splat(e: Emitter, v: number): Emitter {
   e.simd(V128_CONST);
@@ -77,7 +79,7 @@ function at(e: Emitter, base: number, OFF: number): Emitter {
  * n = round(y/ln 2), r = y − n·ln 2 (two-part ln 2), expm1(y) = 2ⁿ·q(r) + (2ⁿ − 1) with q(r) = Σ_{k≤14} rᵏ/k!.
  * NaN propagates through the select (x > 0 is false, and expm1 of NaN is NaN).
  */
-export function eluBody(): number[] {
+export function eluBody(lanes = ELU_LANES): number[] {
   const [NBYTES, SRC, DST, OFF] = [0, 1, 2, 3];
   // Per vector v: X, Y(then R), T, Q, S at 4 + 5v …
   const X = (v: number) => 4 + 5 * v;
@@ -91,7 +93,7 @@ export function eluBody(): number[] {
     () => e.get(OFF).get(NBYTES).op(I32_GE_U),
     () => {
       const each = (f: (v: number) => void) => {
-        for (let v = 0; v < UNROLL; v++) f(v);
+        for (let v = 0; v < lanes; v++) f(v);
       };
       each((v) => {
         at(e, SRC, OFF)
@@ -143,11 +145,11 @@ export function eluBody(): number[] {
         splat(e, 0).simd(F64X2_GT).simd(V128_BITSELECT);
         e.storeAt(16 * v);
       });
-      e.inc(OFF, 16 * UNROLL);
+      e.inc(OFF, 16 * lanes);
     },
   );
   e.op(0x0b);
-  return [2, 1, I32, ...uleb(5 * UNROLL), V128, ...e.c];
+  return [2, 1, I32, ...uleb(5 * lanes), V128, ...e.c];
 }
 
 /** tanhGrad(nbytes, g, y): g ← g·(1 − y²), the tanh backward factor from the activation y = tanh(x). */

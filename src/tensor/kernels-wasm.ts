@@ -24,19 +24,7 @@
  */
 import type { TensorData } from './kernels.js';
 import { axpyRowsBody, dotRowsBody, ntBody, TANH_LANES, tanhBody } from './kernels-wasm-bodies.js';
-import { assembleModule, I32 } from './wasm-asm.js';
-
-// The project compiles against ES2022 + Node types without DOM; declare the small part of the WebAssembly
-// API used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-};
+import { assembleModule, I32, WASM, type WasmMemory } from './wasm-asm.js';
 
 /** The kernel module with a memory of `pages` pages (fixed: never grows). */
 function buildModule(pages: number, fixed: boolean): Uint8Array {
@@ -73,10 +61,10 @@ interface WasmKernel {
 
 function instantiate(pages: number, fixed: boolean): WasmKernel | null {
   try {
-    if (typeof WebAssembly !== 'object') return null;
+    if (WASM === undefined) return null;
     const bytes = buildModule(pages, fixed);
-    if (!WebAssembly.validate(bytes)) return null;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    if (!WASM.validate(bytes)) return null;
+    const instance = new WASM.Instance(new WASM.Module(bytes), {});
     return instance.exports as unknown as WasmKernel;
   } catch {
     return null;

@@ -4,6 +4,20 @@
  * sections of a module of plain functions and one exported memory. Kernels are written in TypeScript against
  * this and assembled at load time, so the package ships no binary and needs no build step for them.
  */
+// The project compiles against ES2022 + Node types without DOM; these declare the small part of the
+// WebAssembly API the kernels use.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+export interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+/** The platform's WebAssembly object, or undefined where there is none. */
+export const WASM: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
 export function uleb(n: number): number[] {
   const out: number[] = [];
   do {

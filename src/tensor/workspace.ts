@@ -17,17 +17,7 @@
  */
 import { axpyRowsBody, tanhBody } from './kernels-wasm-bodies.js';
 import { ELEMENTWISE_KERNELS } from './kernels-wasm-elementwise.js';
-import { assembleModule, I32 } from './wasm-asm.js';
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-};
+import { assembleModule, I32, WASM, type WasmApi, type WasmMemory } from './wasm-asm.js';
 
 interface WorkspaceKernels {
   readonly dots: (m: number, n: number, k: number, a: number, b: number, c: number, acc: number) => void;
@@ -61,7 +51,7 @@ function workspaceModule(): object | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    if (typeof WebAssembly !== 'object') return null;
+    if (WASM === undefined) return null;
     const i32s = (n: number) => new Array<number>(n).fill(I32);
     const bytes = assembleModule(
       [
@@ -76,7 +66,7 @@ function workspaceModule(): object | null {
       1,
       false,
     );
-    if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    if (WASM.validate(bytes)) compiled = new WASM.Module(bytes);
   } catch {
     compiled = null;
   }
@@ -104,7 +94,9 @@ export class Workspace {
   constructor(options: { simd?: boolean } = {}) {
     const module = options.simd === false ? null : workspaceModule();
     this.k =
-      module === null ? null : (new WebAssembly.Instance(module, {}).exports as unknown as WorkspaceKernels);
+      module === null
+        ? null
+        : (new (WASM as WasmApi).Instance(module, {}).exports as unknown as WorkspaceKernels);
     this.simd = this.k !== null;
     this.heap = this.k === null ? new Float64Array(0) : new Float64Array(this.k.mem.buffer);
   }

@@ -461,6 +461,49 @@ describe('neuralode train latent-ode', () => {
     expect(JSON.parse(resumed.stdout).summary.rmse).toEqual(JSON.parse(full.stdout).summary.rmse);
   });
 
+  it('--consistency and --decoder-activation reach the model', async () => {
+    const run = async (name: string, ...extra: string[]) => {
+      const out = path.join(tmp, name);
+      const r = await cli(
+        'train',
+        'latent-ode',
+        '--iters',
+        '3',
+        '--spirals',
+        '10',
+        '--test-spirals',
+        '3',
+        '--obs',
+        '15',
+        '--batch-size',
+        '5',
+        '--skip-figures',
+        '--out',
+        out,
+        '--json',
+        '--progress',
+        'off',
+        ...extra,
+      );
+      expect(r.code).toBe(0);
+      const metrics = fs
+        .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      return { metrics, theta: finalTheta(out) };
+    };
+    const plain = await run('plain', '--consistency', '0');
+    const consistent = await run('consistent', '--consistency', '50');
+    const relu = await run('relu', '--consistency', '0', '--decoder-activation', 'relu');
+    for (const m of plain.metrics) expect(m.consistency).toBeUndefined();
+    for (const m of consistent.metrics) expect(m.consistency).toBeGreaterThan(0);
+    // Same data, noise and initial parameters: only the option differs, so the trained parameters do too.
+    expect(consistent.theta).not.toEqual(plain.theta);
+    expect(relu.theta).not.toEqual(plain.theta);
+    expect(relu.theta.length).toBe(plain.theta.length);
+  });
+
   it('rejects a bad --obs list naming the value', async () => {
     const r = await cli(
       'train',

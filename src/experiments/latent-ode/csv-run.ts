@@ -15,7 +15,7 @@ import { Adam } from '../../optim/adam.js';
 import { clipGradNorm } from '../../optim/clip.js';
 import { RunError } from '../../run/errors.js';
 import { lossFigure } from './figures.js';
-import { type LatentOdeExperimentConfig, latentOdeStepper, learningRate } from './index.js';
+import { type LatentOdeExperimentConfig, latentOdeStepper, learningRate, lossMetrics } from './index.js';
 
 export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: ExperimentContext) {
   if (config.model !== 'latent-ode') {
@@ -113,7 +113,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
       computeMs += performance.now() - started;
       computed++;
       losses.push(l.loss);
-      return { loss: l.loss, kl: l.kl, logLikelihood: l.logLikelihood };
+      return lossMetrics(l, config);
     },
     saveCheckpoint: (completed) => {
       ctx.saveCheckpoint({

@@ -184,6 +184,8 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       poisson: config.poisson,
       observationStd: config.observationStd,
       maxStep: config.maxStep,
+      decoderActivation: config.decoderActivation,
+      consistency: config.consistency,
     };
     const model =
       kind === 'latent-ode' ? new LatentOde(modelOptions, rng) : new RnnBaseline({ obsDim: 2 }, rng);
@@ -210,9 +212,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         const batch = spiralTrainingBatch(train, observed, n, rows);
         let metrics: Record<string, number>;
         if (model instanceof LatentOde && stepper !== null) {
-          const l = stepper.step(model, batch, rng);
-          metrics = { loss: l.loss, kl: l.kl, logLikelihood: l.logLikelihood };
-          if (config.poisson) metrics.timesLogLikelihood = l.timesLogLikelihood;
+          metrics = lossMetrics(stepper.step(model, batch, rng), config);
         } else if (model instanceof RnnBaseline) {
           metrics = { loss: model.lossAndGradient(batch).loss };
         } else {
@@ -303,6 +303,14 @@ export async function latentOdeStepper(
   if (threads <= 1) return { step: (model, batch, rng) => model.lossAndGradient(batch, rng), close() {} };
   const pool = await LatentOdePool.create(options, threads);
   return { step: (model, batch, rng) => pool.lossAndGradient(model, batch, rng), close: () => pool.close() };
+}
+
+/** The terms of a latent-ODE loss that a run logs: the Poisson and consistency terms only when they are on. */
+export function lossMetrics(l: LatentOdeLoss, config: LatentOdeExperimentConfig): Record<string, number> {
+  const metrics: Record<string, number> = { loss: l.loss, kl: l.kl, logLikelihood: l.logLikelihood };
+  if (config.poisson) metrics.timesLogLikelihood = l.timesLogLikelihood;
+  if (config.consistency > 0) metrics.consistency = l.consistency;
+  return metrics;
 }
 
 /** The learning rate or schedule chosen by `--lr` and `--schedule` over `--iters` iterations. */

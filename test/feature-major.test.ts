@@ -37,7 +37,12 @@ describe('Workspace kernels', () => {
       const n = 4096;
       const x = ws.alloc(n);
       const y = ws.alloc(n);
-      for (let i = 0; i < n; i++) ws.heap[x + i] = i < values.length ? values[i] : (i - n / 2) / 150;
+      // Specials, an even grid over ±13.6, and log-uniform magnitudes from 1e-12 to ~300 of either sign.
+      const rng = new Rng(9);
+      for (let i = 0; i < n; i++) {
+        const logUniform = (rng.uniform() < 0.5 ? -1 : 1) * 10 ** (14.5 * rng.uniform() - 12);
+        ws.heap[x + i] = i < values.length ? values[i] : i % 2 === 0 ? (i - n / 2) / 150 : logUniform;
+      }
       let worstTanh = 0;
       ws.tanh(n, x, y);
       for (let i = 0; i < n; i++) {

@@ -1,6 +1,6 @@
 /**
  * The bodies of the WebAssembly SIMD kernels (see kernels-wasm.ts for how they are used): a packed
- * matrix-product kernel `nt`, tanh, and two kernels over unpadded row-major operands, `rows` (dot products of
+ * matrix-product kernel `nt` and two kernels over unpadded row-major operands, `rows` (dot products of
  * rows) and `axpy` (rows of C as combinations of rows of B).
  */
 import {
@@ -15,16 +15,10 @@ import {
   F64_CONST,
   F64_LOAD,
   F64_STORE,
-  F64X2_ABS,
   F64X2_ADD,
-  F64X2_DIV,
   F64X2_EXTRACT_LANE,
-  F64X2_MAX,
   F64X2_MUL,
-  F64X2_NEAREST,
-  F64X2_NEG,
   F64X2_SPLAT,
-  F64X2_SUB,
   f64Bytes,
   I32,
   I32_ADD,
@@ -33,12 +27,7 @@ import {
   I32_GT_U,
   I32_MUL,
   I32_SHL,
-  I32X4_TRUNC_SAT_F64X2_S_ZERO,
-  I64X2_ADD,
-  I64X2_EXTEND_LOW_I32X4_S,
-  I64X2_SHL,
   IF,
-  i64Bytes,
   LOCAL_GET,
   LOCAL_SET,
   LOOP,
@@ -46,10 +35,8 @@ import {
   sleb,
   uleb,
   V128,
-  V128_AND,
   V128_CONST,
   V128_LOAD,
-  V128_OR,
   V128_STORE,
   VOID,
 } from './wasm-asm.js';
@@ -224,163 +211,6 @@ export function ntBody(): number[] {
 }
 
 /**
- * tanh(nbytes, src, dst): dst[i] = tanh(src[i]) over nbytes/8 doubles (nbytes a multiple of 16·TANH_LANES).
- *
- * tanh|x| = −m/(2 + m) with m = expm1(−2|x|), and expm1(y) = 2ⁿ·q(r) + (2ⁿ − 1) where n = round(y/ln 2),
- * r = y − n·ln 2 (ln 2 split in two parts for an exact reduction) and q(r) = Σ_{k=1..14} rᵏ/k! (truncation
- * below 1e-16 relative for |r| ≤ ln2/2). 2ⁿ is built from its exponent bits. y is clamped at −60, where
- * tanh is 1 to double precision; the sign of x is copied back at the end. NaN propagates.
- */
-export function tanhBody(lanesPerIteration = TANH_LANES): number[] {
-  const c: number[] = [];
-  const NBYTES = 0;
-  const SRC = 1;
-  const DST = 2;
-  const OFF = 3;
-  const X = 4;
-  const Y = 5;
-  const T = 6;
-  const R = 7;
-  const Q = 8;
-  const SCALE = 9;
-  const E1 = 10;
-  const get = (l: number) => c.push(LOCAL_GET, l);
-  const set = (l: number) => c.push(LOCAL_SET, l);
-  const simd = (op: number) => c.push(SIMD, ...uleb(op));
-  const splat = (v: number) => {
-    simd(V128_CONST);
-    c.push(...f64Bytes(v), ...f64Bytes(v));
-  };
-  c.push(I32_CONST, 0);
-  set(OFF);
-  c.push(BLOCK, VOID, LOOP, VOID);
-  get(OFF);
-  get(NBYTES);
-  c.push(I32_GE_U, BR_IF, 1);
-  // TANH_LANES independent vectors per iteration, emitted step by step in lockstep, so that their
-  // polynomial chains overlap in the pipeline instead of waiting on each multiply–add's latency.
-  const lanes: [number, number][] = [];
-  for (let v = 0; v < lanesPerIteration; v++) lanes.push([7 * v, 16 * v]);
-  const each = (f: (b: number, o: number) => void) => {
-    for (const [b, o] of lanes) f(b, o);
-  };
-  each((b, o) => {
-    // x = load(src + off); y = max(−2|x|, −60)
-    get(SRC);
-    get(OFF);
-    c.push(I32_ADD);
-    simd(V128_LOAD);
-    c.push(3, o);
-    set(b + X);
-    get(b + X);
-    simd(F64X2_ABS);
-    splat(-2);
-    simd(F64X2_MUL);
-    splat(-60);
-    simd(F64X2_MAX);
-    set(b + Y);
-  });
-  each((b) => {
-    // t = nearest(y / ln2)
-    get(b + Y);
-    splat(Math.LOG2E);
-    simd(F64X2_MUL);
-    simd(F64X2_NEAREST);
-    set(b + T);
-  });
-  each((b) => {
-    // r = (y − t·LN2_HI) − t·LN2_LO
-    get(b + Y);
-    get(b + T);
-    splat(LN2_HI);
-    simd(F64X2_MUL);
-    simd(F64X2_SUB);
-    get(b + T);
-    splat(LN2_LO);
-    simd(F64X2_MUL);
-    simd(F64X2_SUB);
-    set(b + R);
-  });
-  // q = (((1/14!)·r + 1/13!)·r + ... + 1/2!)  then  em1 = r + r²·q
-  each((b) => {
-    splat(1 / FACTORIALS[14]);
-    set(b + Q);
-  });
-  for (let k = 13; k >= 2; k--) {
-    each((b) => {
-      get(b + Q);
-      get(b + R);
-      simd(F64X2_MUL);
-      splat(1 / FACTORIALS[k]);
-      simd(F64X2_ADD);
-      set(b + Q);
-    });
-  }
-  each((b) => {
-    get(b + R);
-    get(b + R);
-    get(b + R);
-    simd(F64X2_MUL);
-    get(b + Q);
-    simd(F64X2_MUL);
-    simd(F64X2_ADD);
-    set(b + Q); // q now holds expm1(r)
-  });
-  each((b) => {
-    // scale = 2^t from exponent bits ((t + 1023) << 52)
-    get(b + T);
-    simd(I32X4_TRUNC_SAT_F64X2_S_ZERO);
-    simd(I64X2_EXTEND_LOW_I32X4_S);
-    simd(V128_CONST);
-    c.push(...i64Bytes(0, 1023), ...i64Bytes(0, 1023));
-    simd(I64X2_ADD);
-    c.push(I32_CONST, 52);
-    simd(I64X2_SHL);
-    set(b + SCALE);
-  });
-  each((b) => {
-    // e1 = scale·q + (scale − 1)
-    get(b + SCALE);
-    get(b + Q);
-    simd(F64X2_MUL);
-    get(b + SCALE);
-    splat(1);
-    simd(F64X2_SUB);
-    simd(F64X2_ADD);
-    set(b + E1);
-  });
-  each((b, o) => {
-    // store(dst + off, (−e1 / (e1 + 2)) | sign(x))
-    get(DST);
-    get(OFF);
-    c.push(I32_ADD);
-    get(b + E1);
-    simd(F64X2_NEG);
-    get(b + E1);
-    splat(2);
-    simd(F64X2_ADD);
-    simd(F64X2_DIV);
-    simd(F64X2_ABS);
-    get(b + X);
-    simd(V128_CONST);
-    c.push(...i64Bytes(0x80000000, 0), ...i64Bytes(0x80000000, 0));
-    simd(V128_AND);
-    simd(V128_OR);
-    simd(V128_STORE);
-    c.push(3, o);
-  });
-  get(OFF);
-  c.push(I32_CONST, ...sleb(16 * lanesPerIteration), I32_ADD);
-  set(OFF);
-  c.push(BR, 0, END, END, END);
-  const locals = [2, 1, I32, ...uleb(7 * lanesPerIteration), V128];
-  return [...locals, ...c];
-}
-
-/** Vectors (of two doubles) per iteration of the tanh kernel; its input length is padded to 2·TANH_LANES. */
-export const TANH_LANES = 8;
-
-/**
  * rows(m, n, k, a, b, c, acc): C[i, j] (+)= Σ_p A[i, p]·B[j, p] for row-major A (m×k), B (n×k), C (m×n) at
  * byte addresses a, b, c; k must be even. Columns of C are produced four at a time (four f64x2 accumulators
  * sharing each load of A's row), then one at a time.
@@ -550,12 +380,3 @@ export function axpyRowsBody(): number[] {
   e.op(END);
   return [2, ...uleb(10), I32, ...uleb(11), V128, ...e.c];
 }
-
-/** ln 2 split so that t·LN2_HI is exact for |t| < 2¹¹ (Cody–Waite reduction). */
-export const LN2_HI = 0.6931471803691238;
-export const LN2_LO = 1.9082149292705877e-10;
-export const FACTORIALS = (() => {
-  const f = [1];
-  for (let k = 1; k <= 14; k++) f.push(f[k - 1] * k);
-  return f;
-})();

@@ -1,11 +1,11 @@
 /**
  * Elementwise WebAssembly SIMD kernels over contiguous float64 ranges, for code that keeps its activations in
- * a {@link Workspace} (feature-major layers over many rows): ELU, the backward factors of tanh and ELU, and the
- * vector updates of Runge–Kutta stages. Every kernel takes a byte count that is a multiple of 64 (ELU: 128; eight
- * doubles, four f64x2 vectors per iteration, which keeps several independent chains in flight) and byte
- * addresses; ranges may alias exactly (in place) but must not overlap otherwise.
+ * a {@link Workspace} (feature-major layers over many rows): the backward factors of tanh and ELU, ReLU, and the
+ * vector updates of Runge–Kutta stages (ELU itself is in kernels-wasm-exp.ts). Every kernel takes a byte count
+ * that is a multiple of 64 (eight doubles, four f64x2 vectors per iteration, which keeps several independent
+ * chains in flight) and byte addresses; ranges may alias exactly (in place) but must not overlap otherwise.
  */
-import { FACTORIALS, LN2_HI, LN2_LO } from './kernels-wasm-bodies.js';
+import { eluBody } from './kernels-wasm-exp.js';
 import {
   ELSE,
   Emitter,
@@ -19,9 +19,7 @@ import {
   F64X2_EXTRACT_LANE,
   F64X2_GT,
   F64X2_MAX,
-  F64X2_MIN,
   F64X2_MUL,
-  F64X2_NEAREST,
   F64X2_SPLAT,
   F64X2_SUB,
   f64Bytes,
@@ -31,12 +29,7 @@ import {
   I32_GT_U,
   I32_MUL,
   I32_SHL,
-  I32X4_TRUNC_SAT_F64X2_S_ZERO,
-  I64X2_ADD,
-  I64X2_EXTEND_LOW_I32X4_S,
-  I64X2_SHL,
   IF,
-  i64Bytes,
   uleb,
   V128,
   V128_BITSELECT,
@@ -45,8 +38,6 @@ import {
 
 /** Vectors per loop iteration. */
 const UNROLL = 4;
-/** Vectors per iteration of the ELU kernel (its polynomial chains need more in flight; lengths are multiples of 16). */
-const ELU_LANES = 8;
 
 function splat(e: Emitter, v: number): Emitter {
   e.simd(V128_CONST);
@@ -72,84 +63,6 @@ function vectorLoop(e: Emitter, NBYTES: number, OFF: number, step: (v: number, o
 /** Pushes the address `base + OFF` (base a local). */
 function at(e: Emitter, base: number, OFF: number): Emitter {
   return e.get(base).get(OFF).op(I32_ADD);
-}
-
-/**
- * elu(nbytes, src, dst): dst = x > 0 ? x : expm1(x). expm1 as in the tanh kernel: y = max(min(x, 0), −60),
- * n = round(y/ln 2), r = y − n·ln 2 (two-part ln 2), expm1(y) = 2ⁿ·q(r) + (2ⁿ − 1) with q(r) = Σ_{k≤14} rᵏ/k!.
- * NaN propagates through the select (x > 0 is false, and expm1 of NaN is NaN).
- */
-export function eluBody(lanes = ELU_LANES): number[] {
-  const [NBYTES, SRC, DST, OFF] = [0, 1, 2, 3];
-  // Per vector v: X, Y(then R), T, Q, S at 4 + 5v …
-  const X = (v: number) => 4 + 5 * v;
-  const R = (v: number) => 5 + 5 * v;
-  const T = (v: number) => 6 + 5 * v;
-  const Q = (v: number) => 7 + 5 * v;
-  const S = (v: number) => 8 + 5 * v;
-  const e = new Emitter();
-  e.i32(0).set(OFF);
-  e.loop(
-    () => e.get(OFF).get(NBYTES).op(I32_GE_U),
-    () => {
-      const each = (f: (v: number) => void) => {
-        for (let v = 0; v < lanes; v++) f(v);
-      };
-      each((v) => {
-        at(e, SRC, OFF)
-          .loadAt(16 * v)
-          .set(X(v));
-      });
-      each((v) => {
-        e.get(X(v));
-        splat(e, 0).simd(F64X2_MIN);
-        splat(e, -60).simd(F64X2_MAX).set(R(v));
-      });
-      each((v) => {
-        e.get(R(v));
-        splat(e, Math.LOG2E).simd(F64X2_MUL).simd(F64X2_NEAREST).set(T(v));
-      });
-      each((v) => {
-        e.get(R(v)).get(T(v));
-        splat(e, LN2_HI).simd(F64X2_MUL).simd(F64X2_SUB).get(T(v));
-        splat(e, LN2_LO).simd(F64X2_MUL).simd(F64X2_SUB).set(R(v));
-      });
-      each((v) => {
-        splat(e, 1 / FACTORIALS[14]).set(Q(v));
-      });
-      for (let k = 13; k >= 2; k--) {
-        each((v) => {
-          e.get(Q(v)).get(R(v)).simd(F64X2_MUL);
-          splat(e, 1 / FACTORIALS[k])
-            .simd(F64X2_ADD)
-            .set(Q(v));
-        });
-      }
-      each((v) => {
-        // expm1(r) = r + r²·q
-        e.get(R(v)).get(R(v)).get(R(v)).simd(F64X2_MUL).get(Q(v)).simd(F64X2_MUL).simd(F64X2_ADD).set(Q(v));
-      });
-      each((v) => {
-        // 2ⁿ from the exponent bits ((n + 1023) << 52)
-        e.get(T(v)).simd(I32X4_TRUNC_SAT_F64X2_S_ZERO).simd(I64X2_EXTEND_LOW_I32X4_S);
-        e.simd(V128_CONST).op(...i64Bytes(0, 1023), ...i64Bytes(0, 1023));
-        e.simd(I64X2_ADD).i32(52).simd(I64X2_SHL).set(S(v));
-      });
-      each((v) => {
-        // dst = bitselect(x, 2ⁿ·q + (2ⁿ − 1), x > 0)
-        at(e, DST, OFF);
-        e.get(X(v));
-        e.get(S(v)).get(Q(v)).simd(F64X2_MUL).get(S(v));
-        splat(e, 1).simd(F64X2_SUB).simd(F64X2_ADD);
-        e.get(X(v));
-        splat(e, 0).simd(F64X2_GT).simd(V128_BITSELECT);
-        e.storeAt(16 * v);
-      });
-      e.inc(OFF, 16 * lanes);
-    },
-  );
-  e.op(0x0b);
-  return [2, 1, I32, ...uleb(5 * lanes), V128, ...e.c];
 }
 
 /** tanhGrad(nbytes, g, y): g ← g·(1 − y²), the tanh backward factor from the activation y = tanh(x). */

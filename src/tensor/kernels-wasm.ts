@@ -23,7 +23,8 @@
  * kernels are used.
  */
 import type { TensorData } from './kernels.js';
-import { axpyRowsBody, dotRowsBody, ntBody, TANH_LANES, tanhBody } from './kernels-wasm-bodies.js';
+import { axpyRowsBody, dotRowsBody, ntBody } from './kernels-wasm-bodies.js';
+import { TANH_LANES, tanhBody } from './kernels-wasm-exp.js';
 import { assembleModule, I32, WASM, type WasmMemory } from './wasm-asm.js';
 
 /** The kernel module with a memory of `pages` pages (fixed: never grows). */

@@ -15,8 +15,9 @@
  *   dot product over the batch.
  * Elementwise kernels take a length that is a multiple of 16.
  */
-import { axpyRowsBody, tanhBody } from './kernels-wasm-bodies.js';
+import { axpyRowsBody } from './kernels-wasm-bodies.js';
 import { ELEMENTWISE_KERNELS } from './kernels-wasm-elementwise.js';
+import { tanhBody } from './kernels-wasm-exp.js';
 import { assembleModule, I32, WASM, type WasmApi, type WasmMemory } from './wasm-asm.js';
 
 interface WorkspaceKernels {

@@ -9,7 +9,7 @@ import { coveredByTraining, spiralTrainingBatch } from '../src/experiments/laten
 import { latentOdeExperiment } from '../src/experiments/latent-ode/index.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { LatentOde } from '../src/models/latent-ode.js';
-import { batchFromSeries } from '../src/models/latent-ode-batch.js';
+import { batchFromSeries, sliceRows } from '../src/models/latent-ode-batch.js';
 import { LatentOdePool } from '../src/models/latent-ode-pool.js';
 import { RnnBaseline } from '../src/models/rnn-baseline.js';
 import { Adam } from '../src/optim/adam.js';
@@ -228,6 +228,47 @@ describe('LatentOde and RnnBaseline', () => {
       gradientError(model.parameters, model.gradients, () => model.lossAndGradient(b, new Rng(7)).loss),
     ).toBeLessThan(1e-4);
     expect(() => new LatentOde({ obsDim: 2, consistency: -1 }, new Rng(0))).toThrow(/consistency/);
+  });
+
+  it('decodes many observations in tiles: a batch gives the sum of its halves, with and without Poisson', () => {
+    // 90 rows × 25 observations = 2250 observations: two full tiles and a partial one; each half fits in two.
+    const rng = new Rng(31);
+    const data = makeSpirals(rng, { count: 90, trainPoints: 30, extrapolatePoints: 10, totalPoints: 200 });
+    const obs = sampleObservationIndices(rng, data.count, data.trainPoints, 25);
+    const batch = spiralTrainingBatch(
+      data,
+      obs,
+      25,
+      Int32Array.from({ length: data.count }, (_, i) => i),
+    );
+    for (const poisson of [false, true]) {
+      const model = new LatentOde(
+        { obsDim: 2, latentDim: 3, rnnHidden: 6, odeHidden: 5, poisson },
+        new Rng(4),
+      );
+      const noise = model.drawNoise(batch.rows, new Rng(8));
+      const whole = model.lossAndGradientWith(batch, noise, batch.rows);
+      const expected = model.gradients.slice();
+      let loss = 0;
+      const sum = new Float64Array(expected.length);
+      for (const [start, end] of [
+        [0, 45],
+        [45, 90],
+      ]) {
+        const part = {
+          eps: noise.eps.subarray(start * 3, end * 3),
+          splits: noise.splits.subarray(start, end),
+        };
+        loss += model.lossAndGradientWith(sliceRows(batch, start, end), part, batch.rows).loss;
+        for (let i = 0; i < sum.length; i++) sum[i] += model.gradients[i];
+      }
+      expect(loss).toBeCloseTo(whole.loss, 9);
+      let worst = 0;
+      for (let i = 0; i < sum.length; i++) {
+        worst = Math.max(worst, Math.abs(sum[i] - expected[i]) / (1e-6 + Math.abs(expected[i])));
+      }
+      expect(worst).toBeLessThan(1e-9);
+    }
   });
 
   it('ignores missing values in the likelihood', () => {

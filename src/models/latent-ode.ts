@@ -93,6 +93,9 @@ export interface LatentOdeLoss {
 
 const LOG_TWO_PI = Math.log(2 * Math.PI);
 
+/** Observations decoded per tile (see {@link TrainPlan.obsWidth}). */
+const OBSERVATION_TILE = 1024;
+
 /** Layers of the model as offsets in θ. */
 interface Layers {
   readonly encoder: RnnCell;
@@ -160,8 +163,15 @@ interface TrainPlan {
   /** Encoder of the later observations for the consistency term (null when off). */
   readonly sub: EncoderPass | null;
   readonly ode: SolvePass;
-  /** Decoder input: [(D + 1), obsWidth] states at the observations (last row ones). */
+  /**
+   * The observations are decoded in tiles of at most {@link OBSERVATION_TILE} columns, forward and backward
+   * before the next tile, so that a tile's activations stay in cache: `obsWidth` is the tile width and
+   * `zObs` [(D + 1), obsWidth] a tile of latent states at observations (last row ones).
+   */
   readonly obsWidth: number;
+  /** Per observation of the batch (row-major over rows, then slots): its row and its slot. */
+  readonly obsRow: Int32Array;
+  readonly obsSlot: Int32Array;
   readonly zObs: number;
   readonly decoderHidden: number[];
   readonly xHat: number;
@@ -348,7 +358,7 @@ export class LatentOde {
     const ws = this.trainWs;
     ws.reset();
     const width = paddedWidth(rows);
-    const obsWidth = paddedWidth(rows * slots);
+    const obsWidth = Math.min(paddedWidth(rows * slots), OBSERVATION_TILE);
     const G = grid.length;
     const packed = this.pack(ws, width, obsWidth);
     const D = this.stateDim;
@@ -363,6 +373,8 @@ export class LatentOde {
       sub: this.consistency > 0 ? this.allocEncoder(ws, width, slots) : null,
       ode: this.allocSolve(ws, packed, width, count, G, true),
       obsWidth,
+      obsRow: new Int32Array(rows * slots),
+      obsSlot: new Int32Array(rows * slots),
       zObs: this.onesBlock(ws, D + 1, obsWidth),
       decoderHidden: packed.decoder.allocHidden(ws, obsWidth),
       xHat: ws.alloc(this.obsDim * obsWidth),
@@ -634,7 +646,7 @@ export class LatentOde {
     const plan = this.trainPlan(observed);
     // A batch with fewer slots than the layout waits through the extra (unused) slots.
     const batch = padSlots(observed, plan.slots);
-    const { slots, obsDim, grid, index, values } = batch;
+    const { slots, grid, index } = batch;
     const rows = batch.rows;
     const L = this.latentDim;
     const D = this.stateDim;
@@ -661,70 +673,36 @@ export class LatentOde {
       }
     }
     this.solve(ws, packed, ode, width, grid);
-    // Gather the latent state at every used observation.
-    const ow = plan.obsWidth;
-    const block = (D + 1) * width;
-    const obsRow = new Int32Array(rows * slots);
-    const obsSlot = new Int32Array(rows * slots);
+    // The observations in row-major order; each tile of them is gathered, decoded, scored and sent back.
+    const { obsRow, obsSlot } = plan;
     let count = 0;
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < slots; k++) {
-        const g = index[r * slots + k];
-        if (g < 0) continue;
-        const src = ode.ys + g * block + r;
-        for (let j = 0; j < D; j++) h[plan.zObs + j * ow + count] = h[src + j * width];
+        if (index[r * slots + k] < 0) continue;
         obsRow[count] = r;
         obsSlot[count] = k;
         count++;
       }
     }
-    packed.decoder.forward(ws, plan.zObs, ow, plan.decoderHidden, plan.xHat);
-    const variance = this.observationStd * this.observationStd;
-    const logNorm = Math.log(variance) + LOG_TWO_PI;
-    h.fill(0, plan.gXHat, plan.gXHat + obsDim * ow);
-    let logLik = 0;
-    for (let c = 0; c < count; c++) {
-      const vo = (obsRow[c] * slots + obsSlot[c]) * obsDim;
-      for (let d = 0; d < obsDim; d++) {
-        const x = values[vo + d];
-        if (Number.isNaN(x)) continue;
-        const diff = x - h[plan.xHat + d * ow + c];
-        logLik += -0.5 * ((diff * diff) / variance + logNorm);
-        h[plan.gXHat + d * ow + c] = -diff / variance / normalizer;
-      }
-    }
-    packed.decoder.backward(ws, plan.zObs, ow, plan.decoderHidden, plan.gXHat, plan.gZObs, L, false);
-    const gYs = ode.gYs;
     const n = D * width;
+    const gYs = ode.gYs;
     h.fill(0, gYs, gYs + grid.length * n);
+    let logLik = 0;
     let timesLogLik = 0;
+    for (let first = 0; first < count; first += plan.obsWidth) {
+      const tile = Math.min(plan.obsWidth, count - first);
+      const terms = this.observationTile(ws, plan, batch, first, tile, normalizer);
+      logLik += terms.logLik;
+      timesLogLik += terms.timesLogLik;
+    }
     if (packed.intensity !== null) {
-      packed.intensity.forward(ws, plan.zObs, ow, plan.obsIntensityHidden, plan.obsLogRate);
-      h.fill(0, plan.gObsLogRate, plan.gObsLogRate + ow);
-      for (let c = 0; c < count; c++) {
-        timesLogLik += h[plan.obsLogRate + c];
-        h[plan.gObsLogRate + c] = -1 / normalizer;
-      }
-      packed.intensity.backward(
-        ws,
-        plan.zObs,
-        ow,
-        plan.obsIntensityHidden,
-        plan.gObsLogRate,
-        plan.gZObs,
-        L,
-        true,
-      );
+      // The compensator −Λ(window end) of the Poisson likelihood.
+      const block = (D + 1) * width;
       for (let r = 0; r < rows; r++) {
         const at = batch.windowEnd[r] * block + L * width + r;
         timesLogLik -= h[ode.ys + at];
         h[gYs + batch.windowEnd[r] * n + L * width + r] += 1 / normalizer;
       }
-    }
-    for (let c = 0; c < count; c++) {
-      const g = index[obsRow[c] * slots + obsSlot[c]];
-      const dst = gYs + g * n + obsRow[c];
-      for (let j = 0; j < L; j++) h[dst + j * width] += h[plan.gZObs + j * ow + c];
     }
     const consistency =
       plan.sub === null ? 0 : this.consistencyTerm(ws, plan, batch, noise.splits, normalizer);
@@ -755,6 +733,85 @@ export class LatentOde {
       timesLogLikelihood: timesLogLik / normalizer,
       consistency,
     };
+  }
+
+  /**
+   * Observations first … first + tile − 1 (in row-major order): gathers their latent states from `ode.ys`,
+   * decodes them, adds their Gaussian log-likelihood (and the Poisson log-intensity), backpropagates through
+   * the decoder (weight gradients accumulate) and adds the gradients at the states into `ode.gYs`.
+   */
+  private observationTile(
+    ws: Workspace,
+    plan: TrainPlan,
+    batch: ObservationBatch,
+    first: number,
+    tile: number,
+    normalizer: number,
+  ): { logLik: number; timesLogLik: number } {
+    const { slots, obsDim, index, values } = batch;
+    const { packed, ode, width, obsRow, obsSlot } = plan;
+    const L = this.latentDim;
+    const D = this.stateDim;
+    const h = ws.heap;
+    const ow = plan.obsWidth;
+    const block = (D + 1) * width;
+    const n = D * width;
+    for (let j = 0; j < D; j++) {
+      const row = plan.zObs + j * ow;
+      for (let c = 0; c < tile; c++) {
+        const o = first + c;
+        const r = obsRow[o];
+        h[row + c] = h[ode.ys + index[r * slots + obsSlot[o]] * block + j * width + r];
+      }
+      // A last, partial tile: the columns past it get zero states and (below) zero gradients, so they add
+      // nothing to the weight gradients.
+      h.fill(0, row + tile, row + ow);
+    }
+    packed.decoder.forward(ws, plan.zObs, ow, plan.decoderHidden, plan.xHat);
+    const variance = this.observationStd * this.observationStd;
+    const logNorm = Math.log(variance) + LOG_TWO_PI;
+    h.fill(0, plan.gXHat, plan.gXHat + obsDim * ow);
+    let logLik = 0;
+    for (let c = 0; c < tile; c++) {
+      const o = first + c;
+      const vo = (obsRow[o] * slots + obsSlot[o]) * obsDim;
+      for (let d = 0; d < obsDim; d++) {
+        const x = values[vo + d];
+        if (Number.isNaN(x)) continue;
+        const diff = x - h[plan.xHat + d * ow + c];
+        logLik += -0.5 * ((diff * diff) / variance + logNorm);
+        h[plan.gXHat + d * ow + c] = -diff / variance / normalizer;
+      }
+    }
+    packed.decoder.backward(ws, plan.zObs, ow, plan.decoderHidden, plan.gXHat, plan.gZObs, L, false);
+    let timesLogLik = 0;
+    if (packed.intensity !== null) {
+      packed.intensity.forward(ws, plan.zObs, ow, plan.obsIntensityHidden, plan.obsLogRate);
+      h.fill(0, plan.gObsLogRate, plan.gObsLogRate + ow);
+      for (let c = 0; c < tile; c++) {
+        timesLogLik += h[plan.obsLogRate + c];
+        h[plan.gObsLogRate + c] = -1 / normalizer;
+      }
+      packed.intensity.backward(
+        ws,
+        plan.zObs,
+        ow,
+        plan.obsIntensityHidden,
+        plan.gObsLogRate,
+        plan.gZObs,
+        L,
+        true,
+      );
+    }
+    for (let j = 0; j < L; j++) {
+      const row = plan.gZObs + j * ow;
+      for (let c = 0; c < tile; c++) {
+        const o = first + c;
+        const r = obsRow[o];
+        h[ode.gYs + index[r * slots + obsSlot[o]] * n + j * width + r] += h[row + c];
+      }
+    }
+    return { logLik, timesLogLik };
   }
 
   /**

@@ -7,6 +7,10 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { enableRelaxedSimd } from '../src/cli/wasm-flags.js';
+
+// As the command line does: fused multiply–adds in the kernels where the platform allows them.
+enableRelaxedSimd();
 
 export interface BenchOptions {
   readonly json: boolean;

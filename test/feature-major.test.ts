@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { enableRelaxedSimd } from '../src/cli/wasm-flags.js';
 import {
   addAffine,
   addMlp,
@@ -15,7 +16,8 @@ import {
   rnnState,
 } from '../src/models/feature-major.js';
 import { Rng } from '../src/random/index.js';
-import { Workspace, workspaceSimdAvailable } from '../src/tensor/workspace.js';
+import { WASM } from '../src/tensor/wasm-asm.js';
+import { Workspace, workspaceModuleBytes, workspaceSimdAvailable } from '../src/tensor/workspace.js';
 
 function fillRandom(ws: Workspace, at: number, n: number, rng: Rng, scale = 1): void {
   for (let i = 0; i < n; i++) ws.heap[at + i] = scale * rng.uniformIn(-1, 1);
@@ -26,6 +28,43 @@ const MODES = workspaceSimdAvailable() ? [true, false] : [false];
 describe('Workspace kernels', () => {
   it('has WebAssembly SIMD on this platform', () => {
     expect(workspaceSimdAvailable()).toBe(true);
+  });
+
+  it('with relaxed SIMD, the fused matrix products agree with plain loops to rounding', () => {
+    expect(enableRelaxedSimd()).toBe(true);
+    const api = WASM as NonNullable<typeof WASM>;
+    const bytes = workspaceModuleBytes(true);
+    expect(api.validate(bytes)).toBe(true);
+    const k = new api.Instance(new api.Module(bytes), {}).exports as {
+      axpy: (...args: number[]) => void;
+      dots: (...args: number[]) => void;
+      mem: { buffer: ArrayBuffer; grow(pages: number): number };
+    };
+    k.mem.grow(2);
+    const h = new Float64Array(k.mem.buffer);
+    const rng = new Rng(5);
+    const [m, n, kk] = [7, 42, 29];
+    const [a, b, c] = [0, 512, 512 + kk * n];
+    for (let i = 0; i < c + m * n; i++) h[i] = rng.uniformIn(-1, 1);
+    // C = A·B (A row-major m×k, byte strides) and D = C·Bᵀ-style dot products of rows.
+    k.axpy(m, n, kk, a * 8, kk * 8, 8, b * 8, c * 8, 0);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let want = 0;
+        for (let p = 0; p < kk; p++) want += h[a + i * kk + p] * h[b + p * n + j];
+        expect(Math.abs(h[c + i * n + j] - want)).toBeLessThan(1e-13);
+      }
+    }
+    const d = c + m * n;
+    // dots: D[i, j] = Σ_p C[i, p]·B[j, p] over the first 2·⌊n/2⌋ columns, C (m×n) and B (kk×n) row-major.
+    k.dots(m, kk, n, c * 8, b * 8, d * 8, 0);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < kk; j++) {
+        let want = 0;
+        for (let p = 0; p < n; p++) want += h[c + i * n + p] * h[b + j * n + p];
+        expect(Math.abs(h[d + i * kk + j] - want)).toBeLessThan(1e-12);
+      }
+    }
   });
 
   for (const simd of MODES) {

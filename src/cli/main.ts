@@ -2,8 +2,12 @@
 /**
  * The `neuralode` command-line tool. See program.ts for the commands and exit codes.
  */
-import { registerBuiltinExperiments } from './builtin.js';
-import { runCli } from './program.js';
+import { enableRelaxedSimd } from './wasm-flags.js';
+
+// Before any kernel module is compiled (the imports below compile the tensor kernels when they load).
+enableRelaxedSimd();
+const { registerBuiltinExperiments } = await import('./builtin.js');
+const { runCli } = await import('./program.js');
 
 runCli(process.argv, { registry: registerBuiltinExperiments() }).then(
   (code) => {

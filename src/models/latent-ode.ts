@@ -71,6 +71,12 @@ export interface LatentOdeOptions {
    * observation is drawn uniformly from it.
    */
   readonly consistencySplits?: readonly [number, number];
+  /**
+   * Factors applied to the recognition RNN's inputs: one per observed variable, then one for the time gap
+   * (default all 1). Inputs of order one keep the RNN's tanh units out of saturation and its gradients
+   * tame; the experiments set them from the data (1/std of each variable, 1/the mean gap).
+   */
+  readonly encoderInputScale?: readonly number[];
 }
 
 /** The random draws of one loss evaluation: z(t0) noise [rows, latent] and consistency splits [rows]. */
@@ -191,6 +197,7 @@ export class LatentOde {
   readonly activation: Activation;
   readonly consistency: number;
   readonly consistencySplits: readonly [number, number];
+  readonly encoderInputScale: readonly number[];
   readonly parameters: Float64Array;
   readonly gradients: Float64Array;
   private readonly stateDim: number;
@@ -239,6 +246,15 @@ export class LatentOde {
     if (!(this.maxStep > 0)) throw new RangeError(`LatentOde: maxStep must be > 0, got ${this.maxStep}`);
     if (!(this.consistency >= 0) || !Number.isFinite(this.consistency)) {
       throw new RangeError(`LatentOde: consistency must be a finite number >= 0, got ${this.consistency}`);
+    }
+    this.encoderInputScale = options.encoderInputScale ?? new Array<number>(this.obsDim + 1).fill(1);
+    if (
+      this.encoderInputScale.length !== this.obsDim + 1 ||
+      !this.encoderInputScale.every((v) => Number.isFinite(v) && v > 0)
+    ) {
+      throw new RangeError(
+        `LatentOde: encoderInputScale must hold obsDim + 1 = ${this.obsDim + 1} finite numbers > 0, got [${this.encoderInputScale.join(', ')}]`,
+      );
     }
     this.stateDim = this.latentDim + (this.poisson ? 1 : 0);
     const layout = new ParameterLayout();
@@ -407,6 +423,7 @@ export class LatentOde {
     const h = ws.heap;
     const idle: number[][] = [];
     let anyIdle = false;
+    const scale = this.encoderInputScale;
     for (let s = 0; s < slots; s++) {
       const list: number[] = [];
       const k = slots - 1 - s;
@@ -420,9 +437,10 @@ export class LatentOde {
         }
         for (let d = 0; d < obsDim; d++) {
           const v = values[(r * slots + k) * obsDim + d];
-          h[row + d * width + r] = Number.isNaN(v) ? 0 : v;
+          h[row + d * width + r] = Number.isNaN(v) ? 0 : v * scale[d];
         }
-        h[row + obsDim * width + r] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
+        const gap = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
+        h[row + obsDim * width + r] = gap * scale[obsDim];
       }
       if (list.length > 0) anyIdle = true;
       idle.push(list);

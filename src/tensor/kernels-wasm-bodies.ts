@@ -291,9 +291,10 @@ export function dotRowsBody(): number[] {
  * axpy(m, n, k, a, sai, sap, b, c, acc): C[i, :] (+)= Σ_p A[i·sai + p·sap]·B[p, :] for row-major B (k×n) and
  * C (m×n), with A addressed by byte strides (so both A and Aᵀ work); n must be even. Rows of C are built two
  * at a time (sharing every load of B), in chunks of eight columns held in f64x2 accumulators, then two
- * columns at a time; an odd last row is built alone.
+ * columns at a time; an odd last row is built alone. `fused`: multiply–adds as relaxed_madd (see
+ * {@link relaxedSimdAvailable}).
  */
-export function axpyRowsBody(): number[] {
+export function axpyRowsBody(fused = false): number[] {
   const [M, N, K, A, SAI, SAP, B, C, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [I, C0, P, N8, AP, BP, CP, AROW, CROW, CP2] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
   const [SPL, SPL2, X, V0, W0] = [19, 20, 21, 22, 26]; // V0..V3 = 22..25, W0..W3 = 26..29
@@ -322,19 +323,8 @@ export function axpyRowsBody(): number[] {
         if (rows === 2) e.get(AP).get(SAI).op(I32_ADD, F64_LOAD, 3, 0).simd(F64X2_SPLAT).set(SPL2);
         for (let q = 0; q < vectors; q++) {
           e.loadV(BP, 16 * q).set(X);
-          e.get(V0 + q)
-            .get(SPL)
-            .get(X)
-            .simd(F64X2_MUL)
-            .simd(F64X2_ADD)
-            .set(V0 + q);
-          if (rows === 2)
-            e.get(W0 + q)
-              .get(SPL2)
-              .get(X)
-              .simd(F64X2_MUL)
-              .simd(F64X2_ADD)
-              .set(W0 + q);
+          e.accumulate(V0 + q, SPL, X, fused);
+          if (rows === 2) e.accumulate(W0 + q, SPL2, X, fused);
         }
         e.sum(AP, AP, SAP).sum(BP, BP, N8).inc(P, 1);
       },

@@ -220,14 +220,9 @@ export function dotsBody(): number[] {
           e.get(B0).get(P).op(I32_ADD);
           for (let t = 0; t < q; t++) e.get(K8).op(I32_ADD);
           e.loadAt(0).set(XB);
-          for (let r = 0; r < rows; r++) {
-            e.get(S(r, q))
-              .get(r === 0 ? XA0 : XA1)
-              .get(XB)
-              .simd(F64X2_MUL)
-              .simd(F64X2_ADD)
-              .set(S(r, q));
-          }
+          // Unfused on purpose: each accumulator is a chain of dependent additions, and a fused
+          // multiply–add's longer latency made this kernel slower, not faster.
+          for (let r = 0; r < rows; r++) e.accumulate(S(r, q), r === 0 ? XA0 : XA1, XB, false);
         }
         e.inc(P, 16);
       },

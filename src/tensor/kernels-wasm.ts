@@ -25,7 +25,7 @@
 import type { TensorData } from './kernels.js';
 import { axpyRowsBody, dotRowsBody, ntBody } from './kernels-wasm-bodies.js';
 import { TANH_LANES, tanhBody } from './kernels-wasm-exp.js';
-import { assembleModule, I32, WASM, type WasmMemory } from './wasm-asm.js';
+import { assembleModule, I32, relaxedSimdAvailable, WASM, type WasmMemory } from './wasm-asm.js';
 
 /** The kernel module with a memory of `pages` pages (fixed: never grows). */
 function buildModule(pages: number, fixed: boolean): Uint8Array {
@@ -35,7 +35,7 @@ function buildModule(pages: number, fixed: boolean): Uint8Array {
       { name: 'nt', params: i32s(6), body: ntBody() },
       { name: 'tanh', params: i32s(3), body: tanhBody() },
       { name: 'rows', params: i32s(7), body: dotRowsBody() },
-      { name: 'axpy', params: i32s(9), body: axpyRowsBody() },
+      { name: 'axpy', params: i32s(9), body: axpyRowsBody(relaxedSimdAvailable()) },
     ],
     pages,
     fixed,

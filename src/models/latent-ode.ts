@@ -175,9 +175,13 @@ interface TrainPlan {
    * `zObs` [(D + 1), obsWidth] a tile of latent states at observations (last row ones).
    */
   readonly obsWidth: number;
-  /** Per observation of the batch (row-major over rows, then slots): its row and its slot. */
-  readonly obsRow: Int32Array;
-  readonly obsSlot: Int32Array;
+  /**
+   * Per observation of the batch (slot by slot, rows within a slot): the offset of its state in `ode.ys`
+   * (first latent row), of its gradient in `ode.gYs`, and of its values in the batch's `values`.
+   */
+  readonly obsState: Int32Array;
+  readonly obsGradient: Int32Array;
+  readonly obsValue: Int32Array;
   readonly zObs: number;
   readonly decoderHidden: number[];
   readonly xHat: number;
@@ -389,8 +393,9 @@ export class LatentOde {
       sub: this.consistency > 0 ? this.allocEncoder(ws, width, slots) : null,
       ode: this.allocSolve(ws, packed, width, count, G, true),
       obsWidth,
-      obsRow: new Int32Array(rows * slots),
-      obsSlot: new Int32Array(rows * slots),
+      obsState: new Int32Array(rows * slots),
+      obsGradient: new Int32Array(rows * slots),
+      obsValue: new Int32Array(rows * slots),
       zObs: this.onesBlock(ws, D + 1, obsWidth),
       decoderHidden: packed.decoder.allocHidden(ws, obsWidth),
       xHat: ws.alloc(this.obsDim * obsWidth),
@@ -428,6 +433,8 @@ export class LatentOde {
       const list: number[] = [];
       const k = slots - 1 - s;
       const row = rnnInputRow(rnn, s, 0);
+      const gapRow = row + obsDim * width;
+      const gapScale = scale[obsDim];
       for (let r = 0; r < rows; r++) {
         const g = index[r * slots + k];
         if (g < 0) {
@@ -435,12 +442,13 @@ export class LatentOde {
           for (let d = 0; d <= obsDim; d++) h[row + d * width + r] = 0;
           continue;
         }
+        const at = (r * slots + k) * obsDim;
         for (let d = 0; d < obsDim; d++) {
-          const v = values[(r * slots + k) * obsDim + d];
-          h[row + d * width + r] = Number.isNaN(v) ? 0 : v * scale[d];
+          const v = values[at + d];
+          h[row + d * width + r] = Number.isNaN(v) ? 0 : v * scale[d]; // a missing value reads as 0
         }
-        const gap = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
-        h[row + obsDim * width + r] = gap * scale[obsDim];
+        const previous = k === 0 ? grid[0] : grid[index[r * slots + k - 1]];
+        h[gapRow + r] = (grid[g] - previous) * gapScale;
       }
       if (list.length > 0) anyIdle = true;
       idle.push(list);
@@ -691,14 +699,18 @@ export class LatentOde {
       }
     }
     this.solve(ws, packed, ode, width, grid);
-    // The observations in row-major order; each tile of them is gathered, decoded, scored and sent back.
-    const { obsRow, obsSlot } = plan;
+    // Each tile of the observations is gathered, decoded, scored and sent back.
+    const { obsState, obsGradient, obsValue } = plan;
+    const stateBlock = (D + 1) * width;
     let count = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < slots; k++) {
-        if (index[r * slots + k] < 0) continue;
-        obsRow[count] = r;
-        obsSlot[count] = k;
+    // Slot by slot, so that neighbouring observations read neighbouring columns of a block of states.
+    for (let k = 0; k < slots; k++) {
+      for (let r = 0; r < rows; r++) {
+        const g = index[r * slots + k];
+        if (g < 0) continue;
+        obsState[count] = ode.ys + g * stateBlock + r;
+        obsGradient[count] = ode.gYs + g * D * width + r;
+        obsValue[count] = (r * slots + k) * batch.obsDim;
         count++;
       }
     }
@@ -715,9 +727,8 @@ export class LatentOde {
     }
     if (packed.intensity !== null) {
       // The compensator −Λ(window end) of the Poisson likelihood.
-      const block = (D + 1) * width;
       for (let r = 0; r < rows; r++) {
-        const at = batch.windowEnd[r] * block + L * width + r;
+        const at = batch.windowEnd[r] * stateBlock + L * width + r;
         timesLogLik -= h[ode.ys + at];
         h[gYs + batch.windowEnd[r] * n + L * width + r] += 1 / normalizer;
       }
@@ -754,7 +765,7 @@ export class LatentOde {
   }
 
   /**
-   * Observations first … first + tile − 1 (in row-major order): gathers their latent states from `ode.ys`,
+   * Observations first … first + tile − 1 (in the order of `plan.obsState`): gathers their latent states from `ode.ys`,
    * decodes them, adds their Gaussian log-likelihood (and the Poisson log-intensity), backpropagates through
    * the decoder (weight gradients accumulate) and adds the gradients at the states into `ode.gYs`.
    */
@@ -766,21 +777,16 @@ export class LatentOde {
     tile: number,
     normalizer: number,
   ): { logLik: number; timesLogLik: number } {
-    const { slots, obsDim, index, values } = batch;
-    const { packed, ode, width, obsRow, obsSlot } = plan;
+    const { obsDim, values } = batch;
+    const { packed, width, obsState, obsGradient, obsValue } = plan;
     const L = this.latentDim;
     const D = this.stateDim;
     const h = ws.heap;
     const ow = plan.obsWidth;
-    const block = (D + 1) * width;
-    const n = D * width;
     for (let j = 0; j < D; j++) {
       const row = plan.zObs + j * ow;
-      for (let c = 0; c < tile; c++) {
-        const o = first + c;
-        const r = obsRow[o];
-        h[row + c] = h[ode.ys + index[r * slots + obsSlot[o]] * block + j * width + r];
-      }
+      const offset = j * width;
+      for (let c = 0; c < tile; c++) h[row + c] = h[obsState[first + c] + offset];
       // A last, partial tile: the columns past it get zero states and (below) zero gradients, so they add
       // nothing to the weight gradients.
       h.fill(0, row + tile, row + ow);
@@ -788,19 +794,24 @@ export class LatentOde {
     packed.decoder.forward(ws, plan.zObs, ow, plan.decoderHidden, plan.xHat);
     const variance = this.observationStd * this.observationStd;
     const logNorm = Math.log(variance) + LOG_TWO_PI;
+    const gradScale = -1 / (variance * normalizer);
     h.fill(0, plan.gXHat, plan.gXHat + obsDim * ow);
-    let logLik = 0;
-    for (let c = 0; c < tile; c++) {
-      const o = first + c;
-      const vo = (obsRow[o] * slots + obsSlot[o]) * obsDim;
-      for (let d = 0; d < obsDim; d++) {
-        const x = values[vo + d];
-        if (Number.isNaN(x)) continue;
-        const diff = x - h[plan.xHat + d * ow + c];
-        logLik += -0.5 * ((diff * diff) / variance + logNorm);
-        h[plan.gXHat + d * ow + c] = -diff / variance / normalizer;
+    // Σ −½(diff²/σ² + log 2πσ²) over the values present, as a sum of squares and a count.
+    let squares = 0;
+    let present = 0;
+    for (let d = 0; d < obsDim; d++) {
+      const xHat = plan.xHat + d * ow;
+      const gXHat = plan.gXHat + d * ow;
+      for (let c = 0; c < tile; c++) {
+        const x = values[obsValue[first + c] + d];
+        if (Number.isNaN(x)) continue; // a missing value
+        const diff = x - h[xHat + c];
+        squares += diff * diff;
+        present++;
+        h[gXHat + c] = gradScale * diff;
       }
     }
+    const logLik = -0.5 * (squares / variance + present * logNorm);
     packed.decoder.backward(ws, plan.zObs, ow, plan.decoderHidden, plan.gXHat, plan.gZObs, L, false);
     let timesLogLik = 0;
     if (packed.intensity !== null) {
@@ -823,11 +834,8 @@ export class LatentOde {
     }
     for (let j = 0; j < L; j++) {
       const row = plan.gZObs + j * ow;
-      for (let c = 0; c < tile; c++) {
-        const o = first + c;
-        const r = obsRow[o];
-        h[ode.gYs + index[r * slots + obsSlot[o]] * n + j * width + r] += h[row + c];
-      }
+      const offset = j * width;
+      for (let c = 0; c < tile; c++) h[obsGradient[first + c] + offset] += h[row + c];
     }
     return { logLik, timesLogLik };
   }

@@ -144,8 +144,10 @@ export class LatentOdePool {
       ];
     };
     for (let i = 1; i < chunks; i++) {
-      const [b, n] = part(i);
+      const [sliced, n] = part(i);
       const w = this.workers[i - 1];
+      // The slices are fresh copies: their buffers move to the worker instead of being copied again.
+      const b = { ...sliced, grid: sliced.grid.slice() };
       const request: PoolRequest = {
         kind: 'step',
         parameters: model.parameters,
@@ -153,7 +155,10 @@ export class LatentOdePool {
         noise: n,
         normalizer: rows,
       };
-      w.port.postMessage(request);
+      const moved = [b.grid, b.index, b.values, b.windowEnd, n.eps, n.splits]
+        .map((a) => a.buffer as ArrayBuffer)
+        .filter((buffer) => buffer.byteLength > 0);
+      w.port.postMessage(request, moved);
       Atomics.store(w.flag, 0, 1);
       Atomics.notify(w.flag, 0);
     }

@@ -228,6 +228,14 @@ describe('LatentOde and RnnBaseline', () => {
       gradientError(model.parameters, model.gradients, () => model.lossAndGradient(b, new Rng(7)).loss),
     ).toBeLessThan(1e-4);
     expect(() => new LatentOde({ obsDim: 2, consistency: -1 }, new Rng(0))).toThrow(/consistency/);
+    // A per-call weight scales the term (the z(t0) noise and the splits are drawn the same way) and 0 leaves
+    // the plain ELBO; weights above the option are refused.
+    const half = model.lossAndGradient(b, new Rng(7), 2.5);
+    expect(half.consistency).toBeCloseTo(withTerm.consistency / 2, 12);
+    const off = model.lossAndGradient(b, new Rng(7), 0);
+    expect(off.consistency).toBe(0);
+    expect(off.loss).toBeCloseTo(without.loss, 12);
+    expect(() => model.lossAndGradient(b, new Rng(7), 6)).toThrow(/consistencyWeight must be in \[0, 5\]/);
   });
 
   it('decodes many observations in tiles: a batch gives the sum of its halves, with and without Poisson', () => {

@@ -27,6 +27,7 @@ export type PoolRequest =
       readonly batch: ObservationBatch;
       readonly noise: LatentOdeNoise;
       readonly normalizer: number;
+      readonly consistencyWeight: number;
     }
   | { readonly kind: 'exit' };
 
@@ -125,12 +126,17 @@ export class LatentOdePool {
    * One loss evaluation of `model` on `batch` with noise from `rng`, split across the threads; sets
    * `model.gradients`. Equal to `model.lossAndGradient(batch, rng)` up to rounding.
    */
-  lossAndGradient(model: LatentOde, batch: ObservationBatch, rng: Rng): LatentOdeLoss {
+  lossAndGradient(
+    model: LatentOde,
+    batch: ObservationBatch,
+    rng: Rng,
+    consistencyWeight: number = model.consistency,
+  ): LatentOdeLoss {
     if (this.closed) throw new Error('LatentOdePool: the pool is closed');
     const rows = batch.rows;
     const noise = model.drawNoise(rows, rng);
     const chunks = Math.min(this.threads, Math.max(1, Math.floor(rows / MIN_ROWS_PER_THREAD)));
-    if (chunks === 1) return model.lossAndGradientWith(batch, noise, rows);
+    if (chunks === 1) return model.lossAndGradientWith(batch, noise, rows, consistencyWeight);
     const bounds = Array.from({ length: chunks + 1 }, (_, i) => Math.round((i * rows) / chunks));
     const L = model.latentDim;
     const part = (i: number): [ObservationBatch, LatentOdeNoise] => {
@@ -154,6 +160,7 @@ export class LatentOdePool {
         batch: b,
         noise: n,
         normalizer: rows,
+        consistencyWeight,
       };
       const moved = [b.grid, b.index, b.values, b.windowEnd, n.eps, n.splits]
         .map((a) => a.buffer as ArrayBuffer)
@@ -163,7 +170,7 @@ export class LatentOdePool {
       Atomics.notify(w.flag, 0);
     }
     const [b0, n0] = part(0);
-    const terms = { ...model.lossAndGradientWith(b0, n0, rows) };
+    const terms = { ...model.lossAndGradientWith(b0, n0, rows, consistencyWeight) };
     const gradients = model.gradients;
     for (let i = 1; i < chunks; i++) {
       const answer = this.await(i);

@@ -35,7 +35,12 @@ for (;;) {
   if (request.kind === 'exit') break;
   try {
     model.parameters.set(request.parameters);
-    const terms = model.lossAndGradientWith(request.batch, request.noise, request.normalizer);
+    const terms = model.lossAndGradientWith(
+      request.batch,
+      request.noise,
+      request.normalizer,
+      request.consistencyWeight,
+    );
     answer({ kind: 'result', terms, gradients: model.gradients });
   } catch (e) {
     answer({ kind: 'error', message: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });

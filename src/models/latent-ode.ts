@@ -647,11 +647,16 @@ export class LatentOde {
    * Negative ELBO per row for `batch` with one reparameterised sample of z(t0) drawn from `rng`; sets
    * `gradients` to its gradient (overwriting). The noise is drawn row by row (z(t0) noise for every row,
    * then, with the consistency term, one uniform per row for its split), so the result does not depend on
-   * how the rows are divided between threads.
+   * how the rows are divided between threads. `consistencyWeight` (at most the `consistency` option, which it
+   * defaults to) weights the consistency term for this evaluation, so that training can ramp it up.
    */
-  lossAndGradient(batch: ObservationBatch, rng: Rng): LatentOdeLoss {
+  lossAndGradient(
+    batch: ObservationBatch,
+    rng: Rng,
+    consistencyWeight: number = this.consistency,
+  ): LatentOdeLoss {
     const noise = this.drawNoise(batch.rows, rng);
-    return this.lossAndGradientWith(batch, noise, batch.rows);
+    return this.lossAndGradientWith(batch, noise, batch.rows, consistencyWeight);
   }
 
   /** The random draws of one loss evaluation for `rows` rows. */
@@ -667,7 +672,17 @@ export class LatentOde {
    * The loss terms of `observed` with the given noise, summed over its rows and divided by `normalizer` (the
    * rows of the whole batch this part belongs to); sets `gradients` to their gradient.
    */
-  lossAndGradientWith(observed: ObservationBatch, noise: LatentOdeNoise, normalizer: number): LatentOdeLoss {
+  lossAndGradientWith(
+    observed: ObservationBatch,
+    noise: LatentOdeNoise,
+    normalizer: number,
+    consistencyWeight: number = this.consistency,
+  ): LatentOdeLoss {
+    if (!(consistencyWeight >= 0 && consistencyWeight <= this.consistency)) {
+      throw new RangeError(
+        `LatentOde: consistencyWeight must be in [0, ${this.consistency}] (the model's consistency option), got ${consistencyWeight}`,
+      );
+    }
     this.gradients.fill(0);
     const plan = this.trainPlan(observed);
     // A batch with fewer slots than the layout waits through the extra (unused) slots.
@@ -734,7 +749,9 @@ export class LatentOde {
       }
     }
     const consistency =
-      plan.sub === null ? 0 : this.consistencyTerm(ws, plan, batch, noise.splits, normalizer);
+      plan.sub === null || consistencyWeight === 0
+        ? 0
+        : this.consistencyTerm(ws, plan, batch, noise.splits, normalizer, consistencyWeight);
     this.solveBackward(ws, packed, ode, width, grid);
     // Reparameterisation z0 = m + exp(lv/2)·ε and the closed-form KL to N(0, I).
     const gy = ode.gy;
@@ -852,6 +869,7 @@ export class LatentOde {
     batch: ObservationBatch,
     splits: Float64Array,
     normalizer: number,
+    lambda: number,
   ): number {
     const { rows, slots, obsDim, grid, index, values } = batch;
     const L = this.latentDim;
@@ -884,7 +902,6 @@ export class LatentOde {
     const inactive = this.encode(ws, plan.packed, sub, padded);
     const h = ws.heap;
     h.fill(0, sub.gStats, sub.gStats + 2 * L * width);
-    const lambda = this.consistency;
     const block = (D + 1) * width;
     const n = D * width;
     let total = 0;

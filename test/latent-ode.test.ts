@@ -9,7 +9,7 @@ import { coveredByTraining, spiralTrainingBatch } from '../src/experiments/laten
 import { latentOdeExperiment } from '../src/experiments/latent-ode/index.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { LatentOde } from '../src/models/latent-ode.js';
-import { batchFromSeries, sliceRows } from '../src/models/latent-ode-batch.js';
+import { batchFromSeries, encoderInputScale, sliceRows } from '../src/models/latent-ode-batch.js';
 import { LatentOdePool } from '../src/models/latent-ode-pool.js';
 import { RnnBaseline } from '../src/models/rnn-baseline.js';
 import { Adam } from '../src/optim/adam.js';
@@ -328,6 +328,46 @@ describe('LatentOde and RnnBaseline', () => {
     const out = model.extrapolate(batch, Float64Array.from([0.8, 0.9, 1.0]));
     expect(out.length).toBe(2 * 3 * 2);
     for (const v of out) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('scaled recurrent inputs: the factors from the data, and the same RNN baseline as scaled weights', () => {
+    // Values 1, 0.5, 0.2, 0.3, -0.1 / 0.4, 0.2, -0.3 (one missing): std of each variable; gaps 0.1, 0.2, 0.05,
+    // 0.2 (from 0), 0.3 → mean 0.17.
+    const series = [
+      { times: [0.1, 0.3, 0.35], values: [1, 0.5, 0.2, 0.3, -0.1, Number.NaN] },
+      { times: [0.2, 0.5], values: [0.4, 0.2, -0.3, 0.1] },
+    ];
+    const scale = encoderInputScale(batchFromSeries(series, 2));
+    const std = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+    };
+    expect(scale[0]).toBeCloseTo(1 / std([1, 0.2, -0.1, 0.4, -0.3]), 12);
+    expect(scale[1]).toBeCloseTo(1 / std([0.5, 0.3, 0.2, 0.1]), 12);
+    expect(scale[2]).toBeCloseTo(1 / 0.17, 10);
+    // Scaling an input by s is the same as scaling the weights that read it by s: equal losses.
+    const factors = [2, 0.5, 4];
+    const scaled = new RnnBaseline(
+      { obsDim: 2, hidden: 5, outputHidden: 4, inputScale: factors },
+      new Rng(2),
+    );
+    const plain = new RnnBaseline({ obsDim: 2, hidden: 5, outputHidden: 4 }, new Rng(2));
+    // Layout: RNN input weights [hidden, 3] first, then the output MLP's first layer reads [h (5), gap].
+    for (let o = 0; o < 5; o++) for (let i = 0; i < 3; i++) plain.parameters[o * 3 + i] *= factors[i];
+    const outputFirst = 5 * 3 + 5 + 5 * 5;
+    for (let o = 0; o < 4; o++) plain.parameters[outputFirst + o * 6 + 5] *= factors[2];
+    expect(scaled.lossAndGradient(batch).loss).toBeCloseTo(plain.lossAndGradient(batch).loss, 12);
+    const times = Float64Array.from([0.8, 0.9, 1.0]);
+    const a = scaled.extrapolate(batch, times);
+    const b = plain.extrapolate(batch, times);
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 12);
+    expect(
+      gradientError(scaled.parameters, scaled.gradients, () => scaled.lossAndGradient(batch).loss),
+    ).toBeLessThan(1e-4);
+    expect(() => new RnnBaseline({ obsDim: 2, inputScale: [1, 1] }, new Rng(0))).toThrow(/inputScale/);
+    expect(() => new LatentOde({ obsDim: 2, encoderInputScale: [1, 0, 1] }, new Rng(0))).toThrow(
+      /encoderInputScale/,
+    );
   });
 
   it('training improves the ELBO clearly on a tiny spiral problem', () => {

@@ -70,3 +70,44 @@ export function sliceRows(batch: ObservationBatch, start: number, end: number): 
     windowEnd: batch.windowEnd.slice(start, end),
   };
 }
+
+/**
+ * Factors that bring the recognition RNN's inputs to order one for data like `batch` (see
+ * `LatentOdeOptions.encoderInputScale`): 1/standard deviation of each observed variable over the values
+ * present, then 1/mean time gap between a row's consecutive observations (its first measured from grid[0]).
+ * A variable that does not vary, or a batch without gaps, gets factor 1.
+ */
+export function encoderInputScale(batch: ObservationBatch): number[] {
+  const { rows, slots, obsDim, grid, index, values } = batch;
+  const sum = new Float64Array(obsDim);
+  const squares = new Float64Array(obsDim);
+  const count = new Float64Array(obsDim);
+  let gaps = 0;
+  let gapCount = 0;
+  for (let r = 0; r < rows; r++) {
+    let previous = grid[0];
+    for (let k = 0; k < slots; k++) {
+      const g = index[r * slots + k];
+      if (g < 0) continue;
+      gaps += grid[g] - previous;
+      gapCount++;
+      previous = grid[g];
+      for (let d = 0; d < obsDim; d++) {
+        const v = values[(r * slots + k) * obsDim + d];
+        if (Number.isNaN(v)) continue;
+        sum[d] += v;
+        squares[d] += v * v;
+        count[d]++;
+      }
+    }
+  }
+  const scale: number[] = [];
+  for (let d = 0; d < obsDim; d++) {
+    const mean = count[d] > 0 ? sum[d] / count[d] : 0;
+    const variance = count[d] > 1 ? (squares[d] - count[d] * mean * mean) / (count[d] - 1) : 0;
+    scale.push(variance > 0 ? 1 / Math.sqrt(variance) : 1);
+  }
+  const meanGap = gapCount > 0 ? gaps / gapCount : 0;
+  scale.push(meanGap > 0 ? 1 / meanGap : 1);
+  return scale;
+}

@@ -3,7 +3,7 @@
  * that reads a row's observations forwards in time with input [x_k, t_k − t_{k−1}] and predicts the next
  * observation from [h_k, t_{k+1} − t_k] with a tanh MLP, trained by mean squared error on the next
  * observation. Extrapolation feeds its own predictions back in. Missing values enter the RNN as 0 and are
- * left out of the loss.
+ * left out of the loss. Inputs may be scaled (`inputScale`) to order one; predictions are in the data's units.
  *
  * Step k of the RNN reads block k = [h_k; x_k; t_k − t_{k−1}; 1] (feature-major, see feature-major.ts), so
  * the prediction of observation k + 1 reads block k + 1, whose time row already holds t_{k+1} − t_k: the
@@ -34,6 +34,11 @@ export interface RnnBaselineOptions {
   readonly obsDim: number;
   readonly hidden?: number;
   readonly outputHidden?: number;
+  /**
+   * Factors applied to the RNN's inputs, one per observed variable, then one for the time gaps (default all
+   * 1), as `LatentOdeOptions.encoderInputScale`; predictions stay in the data's units.
+   */
+  readonly inputScale?: readonly number[];
 }
 
 interface Pass {
@@ -52,6 +57,7 @@ interface Pass {
 
 export class RnnBaseline {
   readonly obsDim: number;
+  readonly inputScale: readonly number[];
   readonly parameters: Float64Array;
   readonly gradients: Float64Array;
   private readonly cell: RnnCell;
@@ -69,6 +75,15 @@ export class RnnBaseline {
       }
     }
     this.obsDim = options.obsDim;
+    this.inputScale = options.inputScale ?? new Array<number>(this.obsDim + 1).fill(1);
+    if (
+      this.inputScale.length !== this.obsDim + 1 ||
+      !this.inputScale.every((v) => Number.isFinite(v) && v > 0)
+    ) {
+      throw new RangeError(
+        `RnnBaseline: inputScale must hold obsDim + 1 = ${this.obsDim + 1} finite numbers > 0, got [${this.inputScale.join(', ')}]`,
+      );
+    }
     const layout = new ParameterLayout();
     this.cell = addRnn(layout, this.obsDim + 1, hidden);
     this.output = addMlp(layout, hidden + 1, outputHidden, this.obsDim);
@@ -114,6 +129,7 @@ export class RnnBaseline {
     const width = rnn.width;
     const idle: number[][] = [];
     let any = false;
+    const scale = this.inputScale;
     for (let k = 0; k < slots; k++) {
       const row = rnnInputRow(rnn, k, 0);
       const list: number[] = [];
@@ -126,9 +142,10 @@ export class RnnBaseline {
         }
         for (let d = 0; d < obsDim; d++) {
           const v = values[(r * slots + k) * obsDim + d];
-          h[row + d * width + r] = Number.isNaN(v) ? 0 : v;
+          h[row + d * width + r] = Number.isNaN(v) ? 0 : v * scale[d];
         }
-        h[row + obsDim * width + r] = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
+        const gap = grid[g] - (k === 0 ? grid[0] : grid[index[r * slots + k - 1]]);
+        h[row + obsDim * width + r] = gap * scale[obsDim];
       }
       if (list.length > 0) any = true;
       idle.push(list);
@@ -217,7 +234,7 @@ export class RnnBaseline {
     const dtRow = rnnInputRow(step, 0, obsDim);
     for (let j = 0; j < T; j++) {
       for (let r = 0; r < rows; r++) {
-        h[dtRow + r] = times[j] - lastTime[r];
+        h[dtRow + r] = (times[j] - lastTime[r]) * this.inputScale[obsDim];
         lastTime[r] = times[j];
       }
       output.forward(ws, block0, width, hidden, pred);
@@ -226,7 +243,7 @@ export class RnnBaseline {
         for (let r = 0; r < rows; r++) {
           const v = h[pred + d * width + r];
           out[(r * T + j) * obsDim + d] = v;
-          h[row + r] = v;
+          h[row + r] = v * this.inputScale[d];
         }
       }
       // rnnForward starts from a zero state; run the one step by hand from the current one.

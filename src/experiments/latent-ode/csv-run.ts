@@ -10,7 +10,7 @@ import type { ExperimentContext } from '../../cli/experiments.js';
 import { type CsvSeries, formatSeriesCsv, parseSeriesCsv, SeriesCsvError } from '../../data/csv.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { LatentOde } from '../../models/latent-ode.js';
-import { batchFromSeries } from '../../models/latent-ode-batch.js';
+import { batchFromSeries, encoderInputScale } from '../../models/latent-ode-batch.js';
 import { Adam } from '../../optim/adam.js';
 import { clipGradNorm } from '../../optim/clip.js';
 import { RunError } from '../../run/errors.js';
@@ -86,6 +86,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     maxStep: config.maxStep,
     decoderActivation: config.decoderActivation,
     consistency: config.consistency,
+    encoderInputScale: encoderInputScale(batchFromSeries(scaled, D)),
   };
   const model = new LatentOde(modelOptions, rng);
   const stepper = await latentOdeStepper(modelOptions, config.threads);

@@ -22,7 +22,7 @@ import { defineExperiment, type ExperimentConfig, type ExperimentContext } from 
 import { option } from '../../cli/options.js';
 import { makeSpirals, sampleObservationIndices } from '../../data/spirals.js';
 import { LatentOde, type LatentOdeLoss, type LatentOdeOptions } from '../../models/latent-ode.js';
-import type { ObservationBatch } from '../../models/latent-ode-batch.js';
+import { encoderInputScale, type ObservationBatch } from '../../models/latent-ode-batch.js';
 import { LatentOdePool } from '../../models/latent-ode-pool.js';
 import { RnnBaseline } from '../../models/rnn-baseline.js';
 import { Adam } from '../../optim/adam.js';
@@ -178,6 +178,10 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
   const trainSeconds: Record<string, Record<string, number>> = {};
   const finalLoss: Record<string, Record<string, number>> = {};
   for (const { n, kind } of phases) {
+    // Inputs of order one for the recurrent networks: positions over their spread, gaps over their mean.
+    const inputScale = encoderInputScale(
+      spiralTrainingBatch(train, obsTrain.get(n)!, n, allRows(train.count)),
+    );
     const modelOptions: LatentOdeOptions = {
       obsDim: 2,
       activation: config.activation,
@@ -186,9 +190,12 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       maxStep: config.maxStep,
       decoderActivation: config.decoderActivation,
       consistency: config.consistency,
+      encoderInputScale: inputScale,
     };
     const model =
-      kind === 'latent-ode' ? new LatentOde(modelOptions, rng) : new RnnBaseline({ obsDim: 2 }, rng);
+      kind === 'latent-ode'
+        ? new LatentOde(modelOptions, rng)
+        : new RnnBaseline({ obsDim: 2, inputScale }, rng);
     const stepper = kind === 'latent-ode' ? await latentOdeStepper(modelOptions, config.threads) : null;
     const optimizer = new Adam(model.parameters.length, { lr: learningRate(config) });
     if (single && ctx.checkpoint) {

@@ -194,6 +194,7 @@ export {
   type Optimizer,
   type OptimizerKind,
   type OptimizerState,
+  ParameterAverage,
   Rmsprop,
   type RmspropOptions,
   Sgd,

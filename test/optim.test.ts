@@ -9,6 +9,7 @@ import {
   ExponentialSchedule,
   encodeFloat64Base64,
   type Optimizer,
+  ParameterAverage,
   Rmsprop,
   Sgd,
   StepSchedule,
@@ -343,5 +344,37 @@ describe('learning-rate schedules', () => {
     }
     expect(seen).toEqual([1, 1, 0.1, 0.1].map((x, i) => (i < 2 ? x : expect.closeTo(x, 15))));
     expect(theta[0]).toBeCloseTo(-2.2, 14);
+  });
+});
+
+describe('ParameterAverage', () => {
+  it('copies the first iterate, then averages exponentially with a decay that grows to the set one', () => {
+    const avg = new ParameterAverage(2, 0.5);
+    avg.update(Float64Array.from([4, -2]), 0);
+    expect(Array.from(avg.values)).toEqual([4, -2]);
+    // t = 1: decay min(0.5, 1/11) = 1/11.
+    avg.update(Float64Array.from([15, 9]), 1);
+    expect(avg.values[0]).toBeCloseTo(4 / 11 + (15 * 10) / 11, 12);
+    // From t = 10 on the decay is the set 0.5.
+    avg.values.set([0, 0]);
+    avg.update(Float64Array.from([2, 2]), 10);
+    expect(Array.from(avg.values)).toEqual([1, 1]);
+  });
+
+  it('smooths a noisy sequence: the average of iterates around a point is closer to it than they are', () => {
+    const rng = new Rng(3);
+    const avg = new ParameterAverage(1, 0.99);
+    let worst = 0;
+    for (let t = 0; t < 2000; t++) {
+      const x = 1 + rng.normal();
+      avg.update(Float64Array.of(x), t);
+      if (t > 1000) worst = Math.max(worst, Math.abs(avg.values[0] - 1));
+    }
+    expect(worst).toBeLessThan(0.4);
+  });
+
+  it('refuses a bad decay or a parameter vector of the wrong length', () => {
+    expect(() => new ParameterAverage(2, 1)).toThrow(/decay must be in \[0, 1\)/);
+    expect(() => new ParameterAverage(2, 0.9).update(new Float64Array(3), 0)).toThrow(/length 3, expected 2/);
   });
 });

@@ -1,5 +1,6 @@
 /** Optimizers over flat parameter vectors, learning-rate schedules and gradient clipping. */
 export { Adam, type AdamOptions, AdamW } from './adam.js';
+export { ParameterAverage } from './average.js';
 export { clipGradNorm } from './clip.js';
 export { OptimError, type OptimErrorCode } from './errors.js';
 export {

@@ -11,11 +11,15 @@ import { type CsvSeries, formatSeriesCsv, parseSeriesCsv, SeriesCsvError } from 
 import { writeFileAtomic } from '../../io/atomic.js';
 import { LatentOde } from '../../models/latent-ode.js';
 import { batchFromSeries, encoderInputScale } from '../../models/latent-ode-batch.js';
-import { Adam } from '../../optim/adam.js';
-import { clipGradNorm } from '../../optim/clip.js';
 import { RunError } from '../../run/errors.js';
 import { lossFigure } from './figures.js';
-import { type LatentOdeExperimentConfig, latentOdeStepper, learningRate, lossMetrics } from './index.js';
+import {
+  consistencyWeightAt,
+  type LatentOdeExperimentConfig,
+  latentOdeStepper,
+  lossMetrics,
+  TrainingState,
+} from './index.js';
 
 export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: ExperimentContext) {
   if (config.model !== 'latent-ode') {
@@ -90,41 +94,30 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
   };
   const model = new LatentOde(modelOptions, rng);
   const stepper = await latentOdeStepper(modelOptions, config.threads);
-  const optimizer = new Adam(model.parameters.length, { lr: learningRate(config) });
-  if (ctx.checkpoint) {
-    model.parameters.set(ctx.checkpoint.params.get('theta')!.data);
-    optimizer.loadStateDict(ctx.checkpoint.optimizer);
-    rng.setState(ctx.checkpoint.rng!);
-    ctx.log(`resuming at iteration ${ctx.startIter}`);
-  }
+  const training = new TrainingState(config, model.parameters);
+  training.resume(ctx);
   const batchSize = Math.min(config.batchSize, series.length);
   const losses: number[] = [];
   let computeMs = 0;
   let computed = 0;
   const result = await ctx.train({
-    step() {
+    step(iter) {
       const rows =
         batchSize >= series.length
           ? scaled
           : Array.from(rng.permutation(series.length).subarray(0, batchSize), (i) => scaled[i]);
       const started = performance.now();
-      const l = stepper.step(model, batchFromSeries(rows, D), rng);
-      if (config.clip > 0) clipGradNorm(model.gradients, config.clip);
-      optimizer.step(model.parameters, model.gradients);
+      const l = stepper.step(model, batchFromSeries(rows, D), rng, consistencyWeightAt(config, iter));
+      training.step(model.gradients, iter);
       computeMs += performance.now() - started;
       computed++;
       losses.push(l.loss);
       return lossMetrics(l, config);
     },
-    saveCheckpoint: (completed) => {
-      ctx.saveCheckpoint({
-        iteration: completed,
-        params: { theta: model.parameters },
-        optimizer: optimizer.stateDict(),
-      });
-    },
+    saveCheckpoint: (completed) => training.save(ctx, completed),
   });
   stepper.close();
+  training.useAverage();
   // Reconstruction error on the observed values, in the file's units.
   const all = batchFromSeries(scaled, D);
   const fitted = model.predict(all, all.grid);

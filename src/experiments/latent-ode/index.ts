@@ -26,6 +26,7 @@ import { encoderInputScale, type ObservationBatch } from '../../models/latent-od
 import { LatentOdePool } from '../../models/latent-ode-pool.js';
 import { RnnBaseline } from '../../models/rnn-baseline.js';
 import { Adam } from '../../optim/adam.js';
+import { ParameterAverage } from '../../optim/average.js';
 import { clipGradNorm } from '../../optim/clip.js';
 import { CosineSchedule } from '../../optim/schedules.js';
 import type { Rng } from '../../random/index.js';
@@ -55,6 +56,19 @@ const OPTIONS = {
     },
   ),
   lr: option.number('--lr <x>', 'Adam learning rate', 0.01, { min: 0, exclusiveMin: true }),
+  warmup: option.integer('--warmup <n>', 'iterations of linear learning-rate warmup', 500, { min: 0 }),
+  beta2: option.number(
+    '--beta2 <x>',
+    "Adam's second-moment decay (0.99 bounds the step a sudden large gradient causes)",
+    0.99,
+    { min: 0, exclusiveMin: true, max: 0.999999 },
+  ),
+  ema: option.number(
+    '--ema <decay>',
+    'evaluate with an exponential moving average of the parameters (0: the last iterate)',
+    0.999,
+    { min: 0, max: 0.999999 },
+  ),
   schedule: option.choice(
     '--schedule <name>',
     'learning-rate schedule: cosine decay to lr/20, or constant',
@@ -88,6 +102,12 @@ const OPTIONS = {
     '--consistency <w>',
     'weight of the latent consistency term (0: the plain ELBO; see docs/latent-ode.md)',
     300,
+    { min: 0 },
+  ),
+  consistencyRamp: option.integer(
+    '--consistency-ramp <n>',
+    'raise the consistency weight linearly from 0 over the first n iterations',
+    2000,
     { min: 0 },
   ),
   clip: option.number('--clip <norm>', 'clip the gradient to this norm (0: no clipping)', 200, { min: 0 }),
@@ -197,20 +217,15 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         ? new LatentOde(modelOptions, rng)
         : new RnnBaseline({ obsDim: 2, inputScale }, rng);
     const stepper = kind === 'latent-ode' ? await latentOdeStepper(modelOptions, config.threads) : null;
-    const optimizer = new Adam(model.parameters.length, { lr: learningRate(config) });
-    if (single && ctx.checkpoint) {
-      model.parameters.set(ctx.checkpoint.params.get('theta')!.data);
-      optimizer.loadStateDict(ctx.checkpoint.optimizer);
-      rng.setState(ctx.checkpoint.rng!);
-      ctx.log(`resuming at iteration ${ctx.startIter}`);
-    }
+    const training = new TrainingState(config, model.parameters);
+    if (single) training.resume(ctx);
     if (!single) ctx.log(`${kind}, ${n} observations per trajectory`);
     const observed = obsTrain.get(n)!;
     const losses: number[] = [];
     let computeMs = 0;
     let computed = 0;
     const result = await ctx.train({
-      step() {
+      step(iter) {
         const rows =
           batchSize >= train.count
             ? allRows(train.count)
@@ -219,14 +234,14 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         const batch = spiralTrainingBatch(train, observed, n, rows);
         let metrics: Record<string, number>;
         if (model instanceof LatentOde && stepper !== null) {
-          metrics = lossMetrics(stepper.step(model, batch, rng), config);
+          const weight = consistencyWeightAt(config, iter);
+          metrics = lossMetrics(stepper.step(model, batch, rng, weight), config);
         } else if (model instanceof RnnBaseline) {
           metrics = { loss: model.lossAndGradient(batch).loss };
         } else {
           throw new Error('unreachable: a latent ODE without its stepper');
         }
-        if (config.clip > 0) clipGradNorm(model.gradients, config.clip);
-        optimizer.step(model.parameters, model.gradients);
+        training.step(model.gradients, iter);
         computeMs += performance.now() - started;
         computed++;
         losses.push(metrics.loss);
@@ -234,17 +249,12 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       },
       ...(single
         ? {
-            saveCheckpoint: (completed: number) => {
-              ctx.saveCheckpoint({
-                iteration: completed,
-                params: { theta: model.parameters },
-                optimizer: optimizer.stateDict(),
-              });
-            },
+            saveCheckpoint: (completed: number) => training.save(ctx, completed),
           }
         : {}),
     });
     stepper?.close();
+    training.useAverage();
     const evalObs = obsTest.get(n)!;
     const evalBatch = spiralEvaluationBatch(test, evalObs, n);
     let predicted: Float64Array;
@@ -299,7 +309,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
 
 /** One latent-ODE training step, on `threads` threads (a worker pool when more than one). */
 export interface LatentOdeStepper {
-  step(model: LatentOde, batch: ObservationBatch, rng: Rng): LatentOdeLoss;
+  step(model: LatentOde, batch: ObservationBatch, rng: Rng, consistencyWeight: number): LatentOdeLoss;
   close(): void;
 }
 
@@ -307,9 +317,14 @@ export async function latentOdeStepper(
   options: LatentOdeOptions,
   threads: number,
 ): Promise<LatentOdeStepper> {
-  if (threads <= 1) return { step: (model, batch, rng) => model.lossAndGradient(batch, rng), close() {} };
+  if (threads <= 1) {
+    return { step: (model, batch, rng, w) => model.lossAndGradient(batch, rng, w), close() {} };
+  }
   const pool = await LatentOdePool.create(options, threads);
-  return { step: (model, batch, rng) => pool.lossAndGradient(model, batch, rng), close: () => pool.close() };
+  return {
+    step: (model, batch, rng, w) => pool.lossAndGradient(model, batch, rng, w),
+    close: () => pool.close(),
+  };
 }
 
 /** The terms of a latent-ODE loss that a run logs: the Poisson and consistency terms only when they are on. */
@@ -320,10 +335,89 @@ export function lossMetrics(l: LatentOdeLoss, config: LatentOdeExperimentConfig)
   return metrics;
 }
 
-/** The learning rate or schedule chosen by `--lr` and `--schedule` over `--iters` iterations. */
+/**
+ * The optimizer side of a latent-ODE run: Adam on the model's parameters (learning rate from
+ * {@link learningRate}, `--beta2`), gradient clipping (`--clip`) and the parameter average (`--ema`), with
+ * their checkpoints: `theta` and, with the average, `average`.
+ */
+export class TrainingState {
+  readonly optimizer: Adam;
+  readonly average: ParameterAverage | null;
+  private updates = 0;
+
+  constructor(
+    private readonly config: LatentOdeExperimentConfig,
+    readonly parameters: Float64Array,
+  ) {
+    this.optimizer = new Adam(parameters.length, { lr: learningRate(config), beta2: config.beta2 });
+    this.average = config.ema > 0 ? new ParameterAverage(parameters.length, config.ema) : null;
+  }
+
+  /** Restores parameters, average, optimizer and RNG from the checkpoint being resumed, if any. */
+  resume(ctx: ExperimentContext): void {
+    const checkpoint = ctx.checkpoint;
+    if (!checkpoint) return;
+    this.parameters.set(checkpoint.params.get('theta')!.data);
+    if (this.average !== null) {
+      const saved = checkpoint.params.get('average');
+      if (saved === undefined) {
+        throw new RunError('invalidArgument', '--resume: the checkpoint holds no parameter average (--ema)');
+      }
+      this.average.values.set(saved.data);
+    }
+    this.optimizer.loadStateDict(checkpoint.optimizer);
+    ctx.rng.setState(checkpoint.rng!);
+    this.updates = ctx.startIter;
+    ctx.log(`resuming at iteration ${ctx.startIter}`);
+  }
+
+  /** Clips `gradients`, takes the optimizer step for iteration `iter` and updates the average. */
+  step(gradients: Float64Array, iter: number): void {
+    if (this.config.clip > 0) clipGradNorm(gradients, this.config.clip);
+    this.optimizer.step(this.parameters, gradients);
+    this.average?.update(this.parameters, iter);
+    this.updates = iter + 1;
+  }
+
+  save(ctx: ExperimentContext, completed: number): void {
+    ctx.saveCheckpoint({
+      iteration: completed,
+      params:
+        this.average === null
+          ? { theta: this.parameters }
+          : { theta: this.parameters, average: this.average.values },
+      optimizer: this.optimizer.stateDict(),
+    });
+  }
+
+  /** After training: puts the averaged parameters into the model, which is then evaluated with them. */
+  useAverage(): void {
+    if (this.average !== null && this.updates > 0) this.parameters.set(this.average.values);
+  }
+}
+
+/**
+ * The learning rate or schedule chosen by `--lr`, `--schedule` and `--warmup` over `--iters` iterations:
+ * a linear warmup, then cosine decay to lr/20.
+ */
 export function learningRate(config: LatentOdeExperimentConfig): number | CosineSchedule {
-  if (config.schedule === 'constant' || config.iters < 1) return config.lr;
-  return new CosineSchedule({ initial: config.lr, totalSteps: config.iters, minimum: config.lr / 20 });
+  if (config.schedule === 'constant' || config.iters < 2) return config.lr;
+  return new CosineSchedule({
+    initial: config.lr,
+    totalSteps: config.iters,
+    minimum: config.lr / 20,
+    warmupSteps: Math.min(config.warmup, config.iters - 1),
+  });
+}
+
+/**
+ * The consistency weight at iteration `iter` (0-based): `--consistency` after a linear ramp from 0 over the
+ * first `--consistency-ramp` iterations (early on, while nothing is reconstructed yet, matching encoder
+ * states is cheapest by collapsing them).
+ */
+export function consistencyWeightAt(config: LatentOdeExperimentConfig, iter: number): number {
+  if (config.consistencyRamp <= 0 || iter >= config.consistencyRamp) return config.consistency;
+  return (config.consistency * iter) / config.consistencyRamp;
 }
 
 function allRows(count: number): Int32Array {

@@ -583,13 +583,22 @@ describe('neuralode train latent-ode', () => {
       return { metrics, theta: finalTheta(out) };
     };
     const plain = await run('plain', '--consistency', '0');
-    const consistent = await run('consistent', '--consistency', '50', '--consistency-ramp', '0');
-    const ramped = await run('ramped', '--consistency', '50', '--consistency-ramp', '2');
+    const now = ['--consistency-start', '0', '--consistency-ramp', '0'];
+    const consistent = await run('consistent', '--consistency', '50', ...now);
+    const ramped = await run(
+      'ramped',
+      '--consistency',
+      '50',
+      '--consistency-start',
+      '1',
+      '--consistency-ramp',
+      '1',
+    );
     const relu = await run('relu', '--consistency', '0', '--decoder-activation', 'relu');
     for (const m of plain.metrics) expect(m.consistency).toBeUndefined();
     for (const m of consistent.metrics) expect(m.consistency).toBeGreaterThan(0);
-    // The ramp starts the weight at 0 and reaches --consistency after --consistency-ramp iterations.
-    expect(ramped.metrics.map((m) => m.consistency > 0)).toEqual([false, true, true]);
+    // Weight 0 up to --consistency-start, then a ramp that reaches --consistency after --consistency-ramp.
+    expect(ramped.metrics.map((m) => m.consistency > 0)).toEqual([false, false, true]);
     // Same data, noise and initial parameters: only the option differs, so the trained parameters do too.
     expect(consistent.theta).not.toEqual(plain.theta);
     expect(relu.theta).not.toEqual(plain.theta);

@@ -57,12 +57,11 @@ const OPTIONS = {
   ),
   lr: option.number('--lr <x>', 'Adam learning rate', 0.01, { min: 0, exclusiveMin: true }),
   warmup: option.integer('--warmup <n>', 'iterations of linear learning-rate warmup', 500, { min: 0 }),
-  beta2: option.number(
-    '--beta2 <x>',
-    "Adam's second-moment decay (0.99 bounds the step a sudden large gradient causes)",
-    0.99,
-    { min: 0, exclusiveMin: true, max: 0.999999 },
-  ),
+  beta2: option.number('--beta2 <x>', "Adam's second-moment decay", 0.999, {
+    min: 0,
+    exclusiveMin: true,
+    max: 0.999999,
+  }),
   ema: option.number(
     '--ema <decay>',
     'evaluate with an exponential moving average of the parameters (0: the last iterate)',
@@ -104,9 +103,15 @@ const OPTIONS = {
     300,
     { min: 0 },
   ),
+  consistencyStart: option.integer(
+    '--consistency-start <n>',
+    'iteration at which the consistency term starts (the plain ELBO before it)',
+    2000,
+    { min: 0 },
+  ),
   consistencyRamp: option.integer(
     '--consistency-ramp <n>',
-    'raise the consistency weight linearly from 0 over the first n iterations',
+    'then raise its weight linearly from 0 to --consistency over n iterations',
     2000,
     { min: 0 },
   ),
@@ -411,13 +416,16 @@ export function learningRate(config: LatentOdeExperimentConfig): number | Cosine
 }
 
 /**
- * The consistency weight at iteration `iter` (0-based): `--consistency` after a linear ramp from 0 over the
- * first `--consistency-ramp` iterations (early on, while nothing is reconstructed yet, matching encoder
- * states is cheapest by collapsing them).
+ * The consistency weight at iteration `iter` (0-based): 0 before `--consistency-start`, then a linear ramp
+ * over `--consistency-ramp` iterations up to `--consistency`. Before the decoder reconstructs anything,
+ * matching encoder states is cheapest by collapsing them, and a model trained with the term from the start
+ * stays on a plateau of poor fits for thousands of iterations; started once the ELBO fits, it does not.
  */
 export function consistencyWeightAt(config: LatentOdeExperimentConfig, iter: number): number {
-  if (config.consistencyRamp <= 0 || iter >= config.consistencyRamp) return config.consistency;
-  return (config.consistency * iter) / config.consistencyRamp;
+  const after = iter - config.consistencyStart;
+  if (after < 0) return 0;
+  if (config.consistencyRamp <= 0 || after >= config.consistencyRamp) return config.consistency;
+  return (config.consistency * after) / config.consistencyRamp;
 }
 
 function allRows(count: number): Int32Array {

@@ -522,6 +522,9 @@ describe('neuralode train latent-ode', () => {
       '5',
       '--schedule',
       'constant',
+      // The parameter average is part of the state a checkpoint must carry.
+      '--ema',
+      '0.9',
       '--skip-figures',
       '--out',
       out,

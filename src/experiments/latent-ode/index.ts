@@ -64,8 +64,8 @@ const OPTIONS = {
   }),
   ema: option.number(
     '--ema <decay>',
-    'evaluate with an exponential moving average of the parameters (0: the last iterate)',
-    0.999,
+    'evaluate with an exponential moving average of the parameters with this decay (0: the last iterate)',
+    0,
     { min: 0, max: 0.999999 },
   ),
   schedule: option.choice(

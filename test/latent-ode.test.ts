@@ -34,6 +34,18 @@ function gradientError(parameters: Float64Array, gradients: Float64Array, loss: 
   return worst;
 }
 
+/** A training batch of all `count` spirals of a small data set (windows of `window`, n observations each). */
+function allSpiralsBatch(rng: Rng, count: number, window: number, n: number) {
+  const data = makeSpirals(rng, { count, trainPoints: window, extrapolatePoints: 10, totalPoints: 200 });
+  const obs = sampleObservationIndices(rng, data.count, data.trainPoints, n);
+  return spiralTrainingBatch(
+    data,
+    obs,
+    n,
+    Int32Array.from({ length: data.count }, (_, i) => i),
+  );
+}
+
 const SMALL_SERIES = [
   { times: [0.1, 0.3, 0.35], values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1] },
   { times: [0.2, 0.5], values: [0.4, 0.1, 0.2, 0.2] },
@@ -240,15 +252,7 @@ describe('LatentOde and RnnBaseline', () => {
 
   it('decodes many observations in tiles: a batch gives the sum of its halves, with and without Poisson', () => {
     // 90 rows × 25 observations = 2250 observations: two full tiles and a partial one; each half fits in two.
-    const rng = new Rng(31);
-    const data = makeSpirals(rng, { count: 90, trainPoints: 30, extrapolatePoints: 10, totalPoints: 200 });
-    const obs = sampleObservationIndices(rng, data.count, data.trainPoints, 25);
-    const batch = spiralTrainingBatch(
-      data,
-      obs,
-      25,
-      Int32Array.from({ length: data.count }, (_, i) => i),
-    );
+    const batch = allSpiralsBatch(new Rng(31), 90, 30, 25);
     for (const poisson of [false, true]) {
       const model = new LatentOde(
         { obsDim: 2, latentDim: 3, rnnHidden: 6, odeHidden: 5, poisson },
@@ -449,6 +453,31 @@ function finalTheta(runDir: string): number[] {
   return Array.from(decoded.tensors.get('theta')!.data as Float64Array);
 }
 
+/** A short spiral run (10 training spirals, 15 observations, batches of 5) into `out`, with `extra` options. */
+function smallRun(out: string, iters: string, ...extra: string[]): string[] {
+  return [
+    'train',
+    'latent-ode',
+    '--iters',
+    iters,
+    '--spirals',
+    '10',
+    '--test-spirals',
+    '3',
+    '--obs',
+    '15',
+    '--batch-size',
+    '5',
+    '--skip-figures',
+    '--out',
+    out,
+    '--json',
+    '--progress',
+    'off',
+    ...extra,
+  ];
+}
+
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -507,31 +536,9 @@ describe('neuralode train latent-ode', () => {
 
   it('a run stopped and resumed ends with the same parameters and RMSE as an uninterrupted run', async () => {
     // A constant learning rate: the cosine schedule is laid out over --iters, which differs between the runs.
-    const args = (out: string, iters: string) => [
-      'train',
-      'latent-ode',
-      '--iters',
-      iters,
-      '--spirals',
-      '10',
-      '--test-spirals',
-      '3',
-      '--obs',
-      '15',
-      '--batch-size',
-      '5',
-      '--schedule',
-      'constant',
+    const args = (out: string, iters: string) =>
       // The parameter average is part of the state a checkpoint must carry.
-      '--ema',
-      '0.9',
-      '--skip-figures',
-      '--out',
-      out,
-      '--json',
-      '--progress',
-      'off',
-    ];
+      smallRun(out, iters, '--schedule', 'constant', '--ema', '0.9');
     const whole = path.join(tmp, 'whole');
     const part = path.join(tmp, 'part');
     const full = await cli(...args(whole, '6'));
@@ -556,27 +563,7 @@ describe('neuralode train latent-ode', () => {
   it('--consistency and --decoder-activation reach the model', async () => {
     const run = async (name: string, ...extra: string[]) => {
       const out = path.join(tmp, name);
-      const r = await cli(
-        'train',
-        'latent-ode',
-        '--iters',
-        '3',
-        '--spirals',
-        '10',
-        '--test-spirals',
-        '3',
-        '--obs',
-        '15',
-        '--batch-size',
-        '5',
-        '--skip-figures',
-        '--out',
-        out,
-        '--json',
-        '--progress',
-        'off',
-        ...extra,
-      );
+      const r = await cli(...smallRun(out, '3', ...extra));
       expect(r.code).toBe(0);
       const metrics = fs
         .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
@@ -685,15 +672,7 @@ describe('neuralode train latent-ode', () => {
 
 describe('LatentOdePool', () => {
   it('splits a step across worker threads with the same loss and gradient as one thread', async () => {
-    const rng = new Rng(21);
-    const data = makeSpirals(rng, { count: 96, trainPoints: 20, extrapolatePoints: 10, totalPoints: 200 });
-    const obs = sampleObservationIndices(rng, data.count, data.trainPoints, 8);
-    const batch = spiralTrainingBatch(
-      data,
-      obs,
-      8,
-      Int32Array.from({ length: data.count }, (_, i) => i),
-    );
+    const batch = allSpiralsBatch(new Rng(21), 96, 20, 8);
     const options = { obsDim: 2, latentDim: 3, rnnHidden: 6, odeHidden: 5, decoderHidden: 5, consistency: 2 };
     const model = new LatentOde(options, new Rng(4));
     const single = model.lossAndGradient(batch, new Rng(8));

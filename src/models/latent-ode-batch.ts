@@ -111,3 +111,21 @@ export function encoderInputScale(batch: ObservationBatch): number[] {
   scale.push(meanGap > 0 ? 1 / meanGap : 1);
   return scale;
 }
+
+/**
+ * Validates a recurrent network's input factors (`encoderInputScale`, `inputScale`): obsDim + 1 finite
+ * positive numbers, all 1 when not given. `what` names the option in the error.
+ */
+export function inputScaleOption(
+  what: string,
+  scale: readonly number[] | undefined,
+  obsDim: number,
+): readonly number[] {
+  const value = scale ?? new Array<number>(obsDim + 1).fill(1);
+  if (value.length !== obsDim + 1 || !value.every((v) => Number.isFinite(v) && v > 0)) {
+    throw new RangeError(
+      `${what} must hold obsDim + 1 = ${obsDim + 1} finite numbers > 0, got [${value.join(', ')}]`,
+    );
+  }
+  return value;
+}

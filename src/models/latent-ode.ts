@@ -43,7 +43,7 @@ import {
   rnnInputRow,
   rnnState,
 } from './feature-major.js';
-import { batchFromSeries, type ObservationBatch } from './latent-ode-batch.js';
+import { batchFromSeries, inputScaleOption, type ObservationBatch } from './latent-ode-batch.js';
 
 export interface LatentOdeOptions {
   readonly obsDim: number;
@@ -251,15 +251,11 @@ export class LatentOde {
     if (!(this.consistency >= 0) || !Number.isFinite(this.consistency)) {
       throw new RangeError(`LatentOde: consistency must be a finite number >= 0, got ${this.consistency}`);
     }
-    this.encoderInputScale = options.encoderInputScale ?? new Array<number>(this.obsDim + 1).fill(1);
-    if (
-      this.encoderInputScale.length !== this.obsDim + 1 ||
-      !this.encoderInputScale.every((v) => Number.isFinite(v) && v > 0)
-    ) {
-      throw new RangeError(
-        `LatentOde: encoderInputScale must hold obsDim + 1 = ${this.obsDim + 1} finite numbers > 0, got [${this.encoderInputScale.join(', ')}]`,
-      );
-    }
+    this.encoderInputScale = inputScaleOption(
+      'LatentOde: encoderInputScale',
+      options.encoderInputScale,
+      this.obsDim,
+    );
     this.stateDim = this.latentDim + (this.poisson ? 1 : 0);
     const layout = new ParameterLayout();
     const encoder = addRnn(layout, this.obsDim + 1, dims.rnnHidden);

@@ -28,7 +28,7 @@ import {
   rnnInputRow,
   rnnState,
 } from './feature-major.js';
-import type { ObservationBatch } from './latent-ode-batch.js';
+import { inputScaleOption, type ObservationBatch } from './latent-ode-batch.js';
 
 export interface RnnBaselineOptions {
   readonly obsDim: number;
@@ -75,15 +75,7 @@ export class RnnBaseline {
       }
     }
     this.obsDim = options.obsDim;
-    this.inputScale = options.inputScale ?? new Array<number>(this.obsDim + 1).fill(1);
-    if (
-      this.inputScale.length !== this.obsDim + 1 ||
-      !this.inputScale.every((v) => Number.isFinite(v) && v > 0)
-    ) {
-      throw new RangeError(
-        `RnnBaseline: inputScale must hold obsDim + 1 = ${this.obsDim + 1} finite numbers > 0, got [${this.inputScale.join(', ')}]`,
-      );
-    }
+    this.inputScale = inputScaleOption('RnnBaseline: inputScale', options.inputScale, this.obsDim);
     const layout = new ParameterLayout();
     this.cell = addRnn(layout, this.obsDim + 1, hidden);
     this.output = addMlp(layout, hidden + 1, outputHidden, this.obsDim);

@@ -11,6 +11,7 @@
 import { makeSpirals, sampleObservationIndices } from '../src/data/spirals.js';
 import { spiralTrainingBatch } from '../src/experiments/latent-ode/batches.js';
 import { LatentOde, type LatentOdeOptions } from '../src/models/latent-ode.js';
+import type { ObservationBatch } from '../src/models/latent-ode-batch.js';
 import { LatentOdePool } from '../src/models/latent-ode-pool.js';
 import { RnnBaseline } from '../src/models/rnn-baseline.js';
 import { Adam } from '../src/optim/adam.js';
@@ -54,8 +55,10 @@ export async function run(options: BenchOptions): Promise<void> {
         variant.name === 'rnn' ? new RnnBaseline({ obsDim: 2 }, rng) : new LatentOde(modelOptions, rng);
       const pool = variant.threads > 1 ? await LatentOdePool.create(modelOptions, variant.threads) : null;
       const optimizer = new Adam(model.parameters.length, { lr: 0.01 });
+      let previous: ObservationBatch | undefined;
       const once = () => {
-        const batch = spiralTrainingBatch(data, obs, n, rows);
+        const batch = spiralTrainingBatch(data, obs, n, rows, undefined, previous);
+        previous = batch;
         if (model instanceof RnnBaseline) model.lossAndGradient(batch);
         else if (pool !== null) pool.lossAndGradient(model, batch, rng);
         else model.lossAndGradient(batch, rng);

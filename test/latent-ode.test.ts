@@ -148,6 +148,11 @@ describe('spiral data', () => {
       }
     }
     expect(batch.grid[batch.windowEnd[0]]).toBe(data.times[data.trainPoints - 1]);
+    // Refilling the arrays of an earlier batch gives the same batch as fresh arrays, in those arrays.
+    const fresh = spiralTrainingBatch(data, obs, n, [1, 5]);
+    const refilled = spiralTrainingBatch(data, obs, n, [1, 5], undefined, batch);
+    expect(refilled.values).toBe(batch.values);
+    expect(refilled).toEqual(fresh);
   });
 
   it('marks the test spirals whose held-out samples stay within the angles training windows reach', () => {

@@ -52,22 +52,32 @@ export function batchFromSeries(
   return { rows, obsDim, slots, grid, index, values, windowEnd };
 }
 
-/** Rows [start, end) of `batch`, on the same grid. */
-export function sliceRows(batch: ObservationBatch, start: number, end: number): ObservationBatch {
+/**
+ * Rows [start, end) of `batch`, on the same grid: copies, or with `views` subarrays of the batch's own
+ * arrays (no allocation; they change when the batch does).
+ */
+export function sliceRows(
+  batch: ObservationBatch,
+  start: number,
+  end: number,
+  views = false,
+): ObservationBatch {
   if (
     !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= batch.rows)
   ) {
     throw new RangeError(`sliceRows: need 0 <= start <= end <= ${batch.rows}, got [${start}, ${end})`);
   }
   const { slots, obsDim } = batch;
+  const cut = <T extends Int32Array | Float64Array>(a: T, from: number, to: number): T =>
+    (views ? a.subarray(from, to) : a.slice(from, to)) as T;
   return {
     rows: end - start,
     obsDim,
     slots,
     grid: batch.grid,
-    index: batch.index.slice(start * slots, end * slots),
-    values: batch.values.slice(start * slots * obsDim, end * slots * obsDim),
-    windowEnd: batch.windowEnd.slice(start, end),
+    index: cut(batch.index, start * slots, end * slots),
+    values: cut(batch.values, start * slots * obsDim, end * slots * obsDim),
+    windowEnd: cut(batch.windowEnd, start, end),
   };
 }
 

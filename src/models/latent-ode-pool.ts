@@ -141,11 +141,15 @@ export class LatentOdePool {
     const L = model.latentDim;
     const part = (i: number): [ObservationBatch, LatentOdeNoise] => {
       const [a, b] = [bounds[i], bounds[i + 1]];
+      // The calling thread's part (i = 0) reads views of the batch; the workers' parts are copies that move.
+      const views = i === 0;
+      const cut = (x: Float64Array, from: number, to: number) =>
+        views ? x.subarray(from, to) : x.slice(from, to);
       return [
-        sliceRows(batch, a, b),
+        sliceRows(batch, a, b, views),
         {
-          eps: noise.eps.slice(a * L, b * L),
-          splits: noise.splits.length === 0 ? noise.splits : noise.splits.slice(a, b),
+          eps: cut(noise.eps, a * L, b * L),
+          splits: noise.splits.length === 0 ? noise.splits : cut(noise.splits, a, b),
         },
       ];
     };

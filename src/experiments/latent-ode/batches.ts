@@ -13,6 +13,10 @@ import type { ObservationBatch } from '../../models/latent-ode-batch.js';
  * the first one kept: the later part of a trajectory is a trajectory that starts later, so this adds
  * training windows of every length that begin anywhere on the curve. Shifted times stay on the sample grid,
  * so the solver grid does not grow.
+ *
+ * `reuse` (optional): a batch this function returned before, for the same number of rows and `n`, whose
+ * arrays are filled again instead of allocating new ones (it must not be in use any more): a training loop
+ * builds a 1000-row batch every iteration, and fresh arrays cost more than filling them.
  */
 export function spiralTrainingBatch(
   data: SpiralDataset,
@@ -20,6 +24,7 @@ export function spiralTrainingBatch(
   n: number,
   rows: ArrayLike<number>,
   starts?: ArrayLike<number>,
+  reuse?: ObservationBatch,
 ): ObservationBatch {
   const T = data.times.length;
   const window = data.trainPoints;
@@ -39,8 +44,10 @@ export function spiralTrainingBatch(
   used[0] = 1;
   used[window - 1] = 1;
   for (let b = 0; b < count; b++) {
-    for (let k = first[b]; k < n; k++) used[obs[rows[b] * n + k] - shift[b]] = 1;
-    used[window - 1 - shift[b]] = 1;
+    const at = rows[b] * n;
+    const sh = shift[b];
+    for (let k = first[b]; k < n; k++) used[obs[at + k] - sh] = 1;
+    used[window - 1 - sh] = 1;
   }
   const position = new Int32Array(window).fill(-1);
   const times: number[] = [];
@@ -49,19 +56,27 @@ export function spiralTrainingBatch(
     position[j] = times.length;
     times.push(data.times[j]);
   }
-  const index = new Int32Array(count * n).fill(-1);
-  const values = new Float64Array(count * n * 2).fill(Number.NaN);
-  const windowEnd = new Int32Array(count);
+  const fits = reuse !== undefined && reuse.rows === count && reuse.slots === n && reuse.obsDim === 2;
+  const index = fits ? reuse.index : new Int32Array(count * n);
+  const values = fits ? reuse.values : new Float64Array(count * n * 2);
+  const windowEnd = fits ? reuse.windowEnd : new Int32Array(count);
+  index.fill(-1);
+  values.fill(Number.NaN);
+  const noisy = data.noisy;
   for (let b = 0; b < count; b++) {
     const r = rows[b];
-    for (let k = first[b]; k < n; k++) {
-      const j = obs[r * n + k];
-      const slot = k - first[b];
-      index[b * n + slot] = position[j - shift[b]];
-      values[(b * n + slot) * 2] = data.noisy[(r * T + j) * 2];
-      values[(b * n + slot) * 2 + 1] = data.noisy[(r * T + j) * 2 + 1];
+    const f = first[b];
+    const sh = shift[b];
+    const at = r * n;
+    const series = r * T;
+    for (let k = f; k < n; k++) {
+      const j = obs[at + k];
+      const slot = b * n + k - f;
+      index[slot] = position[j - sh];
+      values[2 * slot] = noisy[2 * (series + j)];
+      values[2 * slot + 1] = noisy[2 * (series + j) + 1];
     }
-    windowEnd[b] = position[window - 1 - shift[b]];
+    windowEnd[b] = position[window - 1 - sh];
   }
   return { rows: count, obsDim: 2, slots: n, grid: Float64Array.from(times), index, values, windowEnd };
 }

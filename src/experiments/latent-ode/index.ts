@@ -229,6 +229,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     const losses: number[] = [];
     let computeMs = 0;
     let computed = 0;
+    let previous: ObservationBatch | undefined;
     const result = await ctx.train({
       step(iter) {
         const rows =
@@ -236,7 +237,8 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
             ? allRows(train.count)
             : rng.permutation(train.count).subarray(0, batchSize);
         const started = performance.now();
-        const batch = spiralTrainingBatch(train, observed, n, rows);
+        const batch = spiralTrainingBatch(train, observed, n, rows, undefined, previous);
+        previous = batch;
         let metrics: Record<string, number>;
         if (model instanceof LatentOde && stepper !== null) {
           const weight = consistencyWeightAt(config, iter);

@@ -55,7 +55,7 @@ const OPTIONS = {
       min: 1,
     },
   ),
-  lr: option.number('--lr <x>', 'Adam learning rate', 0.01, { min: 0, exclusiveMin: true }),
+  lr: option.number('--lr <x>', 'Adam learning rate', 0.005, { min: 0, exclusiveMin: true }),
   warmup: option.integer('--warmup <n>', 'iterations of linear learning-rate warmup', 500, { min: 0 }),
   beta2: option.number('--beta2 <x>', "Adam's second-moment decay", 0.999, {
     min: 0,
@@ -166,7 +166,7 @@ export function parseObservationCounts(raw: string, window: number): number[] {
 export const latentOdeExperiment = defineExperiment({
   name: 'latent-ode',
   description: 'Latent ODE on irregularly sampled spirals vs an RNN baseline (paper Table 2), or on your CSV',
-  defaultIters: 8000,
+  defaultIters: 10000,
   options: OPTIONS,
   async run(config, ctx) {
     if (config.data !== '') return runCsvLatentOde(config, ctx);

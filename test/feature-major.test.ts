@@ -30,7 +30,7 @@ describe('Workspace kernels', () => {
     expect(workspaceSimdAvailable()).toBe(true);
   });
 
-  it('with relaxed SIMD, the fused matrix products agree with plain loops to rounding', () => {
+  it('with relaxed SIMD, the fused matrix products, tanh and ELU agree with plain loops and Math to rounding', () => {
     expect(enableRelaxedSimd()).toBe(true);
     const api = WASM as NonNullable<typeof WASM>;
     const bytes = workspaceModuleBytes(true);
@@ -38,6 +38,8 @@ describe('Workspace kernels', () => {
     const k = new api.Instance(new api.Module(bytes), {}).exports as {
       axpy: (...args: number[]) => void;
       dots: (...args: number[]) => void;
+      tanh: (...args: number[]) => void;
+      elu: (...args: number[]) => void;
       mem: { buffer: ArrayBuffer; grow(pages: number): number };
     };
     k.mem.grow(2);
@@ -64,6 +66,26 @@ describe('Workspace kernels', () => {
         for (let p = 0; p < n; p++) want += h[c + i * n + p] * h[b + j * n + p];
         expect(Math.abs(h[d + i * kk + j] - want)).toBeLessThan(1e-12);
       }
+    }
+    // tanh and ELU with multiply–adds: a few ulps from Math, from tiny to saturating inputs of either sign.
+    const count = 2048;
+    for (let i = 0; i < count; i++) {
+      h[i] =
+        i % 2 === 0
+          ? (i - count / 2) / 75
+          : (rng.uniform() < 0.5 ? -1 : 1) * 10 ** (14.5 * rng.uniform() - 12);
+    }
+    for (const [name, exact] of [
+      ['tanh', Math.tanh],
+      ['elu', (v: number) => (v > 0 ? v : Math.expm1(v))],
+    ] as const) {
+      k[name](count * 8, 0, count * 8);
+      let worst = 0;
+      for (let i = 0; i < count; i++) {
+        const want = exact(h[i]);
+        worst = Math.max(worst, Math.abs(h[count + i] - want) / Math.max(Math.abs(want), 1e-300));
+      }
+      expect(worst, name).toBeLessThan(2e-15);
     }
   });
 

@@ -33,7 +33,7 @@ function buildModule(pages: number, fixed: boolean): Uint8Array {
   return assembleModule(
     [
       { name: 'nt', params: i32s(6), body: ntBody() },
-      { name: 'tanh', params: i32s(3), body: tanhBody() },
+      { name: 'tanh', params: i32s(3), body: tanhBody(relaxedSimdAvailable()) },
       { name: 'rows', params: i32s(7), body: dotRowsBody() },
       { name: 'axpy', params: i32s(9), body: axpyRowsBody(relaxedSimdAvailable()) },
     ],

@@ -105,6 +105,8 @@ export const I32_GT_U = 0x4b;
 export const F64X2_SPLAT = 0x14;
 /** Relaxed SIMD: f64x2.relaxed_madd(a, b, c) = a·b + c, fused where the hardware has FMA. */
 export const F64X2_RELAXED_MADD = 0x107;
+/** Relaxed SIMD: f64x2.relaxed_nmadd(a, b, c) = c − a·b, fused where the hardware has FMA. */
+export const F64X2_RELAXED_NMADD = 0x108;
 
 let relaxedSimd: boolean | undefined;
 

@@ -17,7 +17,7 @@
  */
 import { axpyRowsBody } from './kernels-wasm-bodies.js';
 import { ELEMENTWISE_KERNELS } from './kernels-wasm-elementwise.js';
-import { tanhBody } from './kernels-wasm-exp.js';
+import { eluBody, tanhBody } from './kernels-wasm-exp.js';
 import {
   assembleModule,
   I32,
@@ -56,17 +56,21 @@ let compiled: object | null | undefined;
 let compiledFused = false;
 
 /**
- * The workspace module's bytes; with `fused`, the row-combination product (`axpy`) uses relaxed SIMD
- * multiply–adds (one instruction instead of two, ~12% faster; results differ from the unfused ones in the
- * last bits).
+ * The workspace module's bytes; with `fused`, the row-combination product (`axpy`), tanh and ELU use relaxed
+ * SIMD multiply–adds (one instruction instead of two: axpy ~12% and tanh/ELU ~20% faster; results differ
+ * from the unfused ones in the last bits).
  */
 export function workspaceModuleBytes(fused: boolean): Uint8Array {
   const i32s = (n: number) => new Array<number>(n).fill(I32);
   return assembleModule(
     [
       { name: 'axpy', params: i32s(9), body: axpyRowsBody(fused) },
-      { name: 'tanh', params: i32s(3), body: tanhBody() },
-      ...Object.entries(ELEMENTWISE_KERNELS).map(([name, k]) => ({ name, params: k.params, body: k.body() })),
+      { name: 'tanh', params: i32s(3), body: tanhBody(fused) },
+      ...Object.entries(ELEMENTWISE_KERNELS).map(([name, k]) => ({
+        name,
+        params: k.params,
+        body: name === 'elu' ? eluBody(fused) : k.body(),
+      })),
     ],
     1,
     false,

@@ -255,6 +255,77 @@ describe('LatentOde and RnnBaseline', () => {
     expect(() => model.lossAndGradient(b, new Rng(7), 6)).toThrow(/consistencyWeight must be in \[0, 5\]/);
   });
 
+  it('with a linear decoder skip the gradient matches finite differences, and a zero skip changes nothing', () => {
+    const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.07 };
+    for (const poisson of [false, true]) {
+      const model = new LatentOde({ ...options, poisson, decoderSkip: true }, new Rng(2));
+      expect(
+        gradientError(model.parameters, model.gradients, () => model.lossAndGradient(batch, new Rng(7)).loss),
+      ).toBeLessThan(1e-4);
+    }
+    // The skip's weights come last in θ: with them zero the model is the one without the skip.
+    const plain = new LatentOde(options, new Rng(2));
+    const skip = new LatentOde({ ...options, decoderSkip: true }, new Rng(2));
+    expect(skip.parameters.length).toBe(plain.parameters.length + 3 * 2 + 2);
+    skip.parameters.fill(0, plain.parameters.length);
+    expect(skip.parameters.subarray(0, plain.parameters.length)).toEqual(plain.parameters);
+    expect(skip.lossAndGradient(batch, new Rng(7)).loss).toBe(plain.lossAndGradient(batch, new Rng(7)).loss);
+    expect(skip.predict(batch, batch.grid)).toEqual(plain.predict(batch, batch.grid));
+    // A skip of S = I on the first coordinates adds z to the prediction.
+    skip.parameters[plain.parameters.length] = 1;
+    const moved = skip.predict(batch, batch.grid);
+    expect(moved).not.toEqual(plain.predict(batch, batch.grid));
+  });
+
+  it('with an encoder prefix the encoder reads only the first observations, the likelihood all of them', () => {
+    const series = [
+      {
+        times: [0.1, 0.2, 0.35, 0.5, 0.6, 0.8],
+        values: [1, 0.5, 0.4, 0.2, 0.3, -0.1, 0.2, 0, 0.1, 0.3, -0.2, 0.4],
+      },
+      { times: [0.05, 0.3, 0.45, 0.7], values: [0.4, 0.1, 0.2, 0.2, -0.3, 0.5, 0, 0.1] },
+    ];
+    const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.1 };
+    // A fraction of exactly one half: the encoder reads observations 0-2 of row 0 and 0-1 of row 1.
+    const model = new LatentOde({ ...options, encoderPrefix: [0.5, 0.5] }, new Rng(3));
+    const full = new LatentOde(options, new Rng(3));
+    const b = batchFromSeries(series, 2);
+    // The last observation of each row changed: outside the prefix it reaches the loss only through the
+    // likelihood, so the KL (a function of the encoder's output alone) stays; without a prefix it moves.
+    const changed = batchFromSeries(
+      series.map((s) => ({ times: s.times, values: [...s.values.slice(0, -2), 3, -3] })),
+      2,
+    );
+    const a = model.lossAndGradient(b, new Rng(7));
+    const c = model.lossAndGradient(changed, new Rng(7));
+    expect(c.kl).toBe(a.kl);
+    expect(c.logLikelihood).not.toBeCloseTo(a.logLikelihood, 3);
+    expect(full.lossAndGradient(changed, new Rng(7)).kl).not.toBeCloseTo(
+      full.lossAndGradient(b, new Rng(7)).kl,
+      6,
+    );
+    // The third observation of row 0 is inside the prefix: changing it moves the encoder's output.
+    const inside = batchFromSeries(
+      [{ times: series[0].times, values: series[0].values.map((v, i) => (i === 4 ? 2 : v)) }, series[1]],
+      2,
+    );
+    expect(model.lossAndGradient(inside, new Rng(7)).kl).not.toBeCloseTo(a.kl, 6);
+    // The whole range draws a prefix per row; the gradient is exact for any draw.
+    const drawn = new LatentOde({ ...options, encoderPrefix: [0.2, 0.9], consistency: 3 }, new Rng(5));
+    expect(drawn.drawNoise(2, new Rng(1)).prefixes.length).toBe(2);
+    expect(full.drawNoise(2, new Rng(1)).prefixes.length).toBe(0);
+    expect(
+      gradientError(drawn.parameters, drawn.gradients, () => drawn.lossAndGradient(b, new Rng(9)).loss),
+    ).toBeLessThan(1e-4);
+    for (const bad of [
+      [0, 1],
+      [0.6, 0.5],
+      [0.5, 1.2],
+    ] as const) {
+      expect(() => new LatentOde({ obsDim: 2, encoderPrefix: bad }, new Rng(0))).toThrow(/encoderPrefix/);
+    }
+  });
+
   it('decodes many observations in tiles: a batch gives the sum of its halves, with and without Poisson', () => {
     // 90 rows × 25 observations = 2250 observations: two full tiles and a partial one; each half fits in two.
     const batch = allSpiralsBatch(new Rng(31), 90, 30, 25);
@@ -275,6 +346,7 @@ describe('LatentOde and RnnBaseline', () => {
         const part = {
           eps: noise.eps.subarray(start * 3, end * 3),
           splits: noise.splits.subarray(start, end),
+          prefixes: noise.prefixes.subarray(start, end),
         };
         loss += model.lossAndGradientWith(sliceRows(batch, start, end), part, batch.rows).loss;
         for (let i = 0; i < sum.length; i++) sum[i] += model.gradients[i];
@@ -678,7 +750,15 @@ describe('neuralode train latent-ode', () => {
 describe('LatentOdePool', () => {
   it('splits a step across worker threads with the same loss and gradient as one thread', async () => {
     const batch = allSpiralsBatch(new Rng(21), 96, 20, 8);
-    const options = { obsDim: 2, latentDim: 3, rnnHidden: 6, odeHidden: 5, decoderHidden: 5, consistency: 2 };
+    const options = {
+      obsDim: 2,
+      latentDim: 3,
+      rnnHidden: 6,
+      odeHidden: 5,
+      decoderHidden: 5,
+      consistency: 2,
+      encoderPrefix: [0.4, 1] as const,
+    };
     const model = new LatentOde(options, new Rng(4));
     const single = model.lossAndGradient(batch, new Rng(8));
     const expected = model.gradients.slice();

@@ -125,9 +125,9 @@ export class PackedWeights {
     }
   }
 
-  /** out [outDim, width] = Wext · input [K, width]. */
-  forward(ws: Workspace, input: number, width: number, out: number): void {
-    ws.matmul(this.outDim, width, this.K, this.w, this.K, 1, input, out, false);
+  /** out [outDim, width] (+)= Wext · input [K, width]. */
+  forward(ws: Workspace, input: number, width: number, out: number, accumulate = false): void {
+    ws.matmul(this.outDim, width, this.K, this.w, this.K, 1, input, out, accumulate);
   }
 
   /**

@@ -150,6 +150,7 @@ export class LatentOdePool {
         {
           eps: cut(noise.eps, a * L, b * L),
           splits: noise.splits.length === 0 ? noise.splits : cut(noise.splits, a, b),
+          prefixes: noise.prefixes.length === 0 ? noise.prefixes : cut(noise.prefixes, a, b),
         },
       ];
     };
@@ -166,7 +167,7 @@ export class LatentOdePool {
         normalizer: rows,
         consistencyWeight,
       };
-      const moved = [b.grid, b.index, b.values, b.windowEnd, n.eps, n.splits]
+      const moved = [b.grid, b.index, b.values, b.windowEnd, n.eps, n.splits, n.prefixes]
         .map((a) => a.buffer as ArrayBuffer)
         .filter((buffer) => buffer.byteLength > 0);
       w.port.postMessage(request, moved);

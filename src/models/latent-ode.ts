@@ -77,12 +77,29 @@ export interface LatentOdeOptions {
    * tame; the experiments set them from the data (1/std of each variable, 1/the mean gap).
    */
   readonly encoderInputScale?: readonly number[];
+  /**
+   * Range of the fraction of a row's observations that the recognition RNN reads in training (default
+   * [1, 1]: all of them). Below 1 the encoder reads only the row's first observations (at least one; the
+   * fraction is drawn uniformly from the range for every row and step) while the likelihood still covers all
+   * of them, so the model is trained to forecast the observations it was not shown. Prediction always
+   * encodes every observation.
+   */
+  readonly encoderPrefix?: readonly [number, number];
+  /**
+   * Adds a linear map of the latent state to the decoder's output, x = MLP(z) + S·z + c (default false), so
+   * that the decoder continues linearly where its hidden units saturate instead of levelling off.
+   */
+  readonly decoderSkip?: boolean;
 }
 
-/** The random draws of one loss evaluation: z(t0) noise [rows, latent] and consistency splits [rows]. */
+/**
+ * The random draws of one loss evaluation: z(t0) noise [rows, latent], consistency splits [rows] (empty when
+ * the term is off) and encoder prefixes [rows] (uniform draws; empty when the encoder reads everything).
+ */
 export interface LatentOdeNoise {
   readonly eps: Float64Array;
   readonly splits: Float64Array;
+  readonly prefixes: Float64Array;
 }
 
 /** The terms of the last loss evaluation, per row (batch means). */
@@ -109,6 +126,7 @@ interface Layers {
   readonly dynamics: Mlp;
   readonly decoder: Mlp;
   readonly intensity: Mlp | null;
+  readonly skip: AffineLayer | null;
 }
 
 /** The model's weights packed into one workspace. */
@@ -118,6 +136,7 @@ interface Packed {
   readonly dynamics: PackedMlp;
   readonly decoder: PackedMlp;
   readonly intensity: PackedMlp | null;
+  readonly skip: PackedWeights | null;
 }
 
 /** Encoder buffers for one batch shape. */
@@ -202,6 +221,7 @@ export class LatentOde {
   readonly consistency: number;
   readonly consistencySplits: readonly [number, number];
   readonly encoderInputScale: readonly number[];
+  readonly encoderPrefix: readonly [number, number];
   readonly parameters: Float64Array;
   readonly gradients: Float64Array;
   private readonly stateDim: number;
@@ -238,6 +258,13 @@ export class LatentOde {
       throw new RangeError(
         `LatentOde: consistencySplits must satisfy 0 <= lo <= hi <= 1, got [${lo}, ${hi}]`,
       );
+    }
+    this.encoderPrefix = options.encoderPrefix ?? [1, 1];
+    {
+      const [a, b] = this.encoderPrefix;
+      if (!(a > 0 && b <= 1 && a <= b)) {
+        throw new RangeError(`LatentOde: encoderPrefix must satisfy 0 < lo <= hi <= 1, got [${a}, ${b}]`);
+      }
     }
     if (!['tanh', 'elu', 'relu'].includes(this.activation)) {
       throw new RangeError(
@@ -276,7 +303,9 @@ export class LatentOde {
     }
     const decoder = addMlp(layout, this.latentDim, dims.decoderHidden, this.obsDim, decoderActivation);
     const intensity = this.poisson ? addMlp(layout, this.latentDim, dims.poissonHidden, 1) : null;
-    this.layers = { encoder, head, dynamics, decoder, intensity };
+    // Last in θ, so that a model without it keeps the layout it always had.
+    const skip = options.decoderSkip === true ? addAffine(layout, this.latentDim, this.obsDim) : null;
+    this.layers = { encoder, head, dynamics, decoder, intensity, skip };
     this.parameters = layout.initialise(rng);
     this.gradients = new Float64Array(layout.size);
   }
@@ -284,7 +313,7 @@ export class LatentOde {
   // --- Layout -------------------------------------------------------------------------------------------
 
   private pack(ws: Workspace, width: number, obsWidth: number): Packed {
-    const { encoder, head, dynamics, decoder, intensity } = this.layers;
+    const { encoder, head, dynamics, decoder, intensity, skip } = this.layers;
     const K = this.stateDim + 1;
     const cell = packRnnCell(ws, encoder);
     return {
@@ -293,6 +322,7 @@ export class LatentOde {
       dynamics: new PackedMlp(ws, dynamics, K, width),
       decoder: new PackedMlp(ws, decoder, K, obsWidth),
       intensity: intensity === null ? null : new PackedMlp(ws, intensity, K, Math.max(width, obsWidth)),
+      skip: skip === null ? null : PackedWeights.of(ws, skip, K),
     };
   }
 
@@ -661,7 +691,9 @@ export class LatentOde {
     for (let i = 0; i < eps.length; i++) eps[i] = rng.normal();
     const splits = new Float64Array(this.consistency > 0 ? rows : 0);
     for (let i = 0; i < splits.length; i++) splits[i] = rng.uniform();
-    return { eps, splits };
+    const prefixes = new Float64Array(this.encoderPrefix[0] < 1 ? rows : 0);
+    for (let i = 0; i < prefixes.length; i++) prefixes[i] = rng.uniform();
+    return { eps, splits, prefixes };
   }
 
   /**
@@ -694,7 +726,9 @@ export class LatentOde {
     packed.dynamics.pack(ws, this.parameters);
     packed.decoder.pack(ws, this.parameters);
     packed.intensity?.pack(ws, this.parameters);
-    const inactive = this.encode(ws, packed, enc, batch);
+    packed.skip?.pack(ws, this.parameters);
+    const shown = noise.prefixes.length === 0 ? batch : this.prefixBatch(batch, noise.prefixes);
+    const inactive = this.encode(ws, packed, enc, shown);
     const h = ws.heap;
     // z0 = m + exp(lv/2)·ε into node block 0 (the Λ row of a Poisson state starts at 0).
     const eps = noise.eps;
@@ -767,6 +801,7 @@ export class LatentOde {
     packed.dynamics.unpack(ws, this.gradients);
     packed.decoder.unpack(ws, this.gradients);
     packed.intensity?.unpack(ws, this.gradients);
+    packed.skip?.unpack(ws, this.gradients);
     const loss = (-logLik - timesLogLik + kl) / normalizer + consistency;
     return {
       loss,
@@ -805,6 +840,7 @@ export class LatentOde {
       h.fill(0, row + tile, row + ow);
     }
     packed.decoder.forward(ws, plan.zObs, ow, plan.decoderHidden, plan.xHat);
+    packed.skip?.forward(ws, plan.zObs, ow, plan.xHat, true);
     const variance = this.observationStd * this.observationStd;
     const logNorm = Math.log(variance) + LOG_TWO_PI;
     const gradScale = -1 / (variance * normalizer);
@@ -826,6 +862,7 @@ export class LatentOde {
     }
     const logLik = -0.5 * (squares / variance + present * logNorm);
     packed.decoder.backward(ws, plan.zObs, ow, plan.decoderHidden, plan.gXHat, plan.gZObs, L, false);
+    packed.skip?.backward(ws, plan.zObs, ow, plan.gXHat, plan.gZObs, L, true);
     let timesLogLik = 0;
     if (packed.intensity !== null) {
       packed.intensity.forward(ws, plan.zObs, ow, plan.obsIntensityHidden, plan.obsLogRate);
@@ -851,6 +888,20 @@ export class LatentOde {
       for (let c = 0; c < tile; c++) h[obsGradient[first + c] + offset] += h[row + c];
     }
     return { logLik, timesLogLik };
+  }
+
+  /** `batch` with each row cut to its first observations, by the fractions `encoderPrefix` and `draws` give. */
+  private prefixBatch(batch: ObservationBatch, draws: Float64Array): ObservationBatch {
+    const { rows, slots } = batch;
+    const [lo, hi] = this.encoderPrefix;
+    const index = batch.index.slice();
+    for (let r = 0; r < rows; r++) {
+      let m = 0;
+      while (m < slots && index[r * slots + m] >= 0) m++;
+      const keep = Math.max(1, Math.ceil(m * (lo + (hi - lo) * draws[r])));
+      for (let k = keep; k < m; k++) index[r * slots + k] = -1;
+    }
+    return { ...batch, index };
   }
 
   /**
@@ -941,6 +992,7 @@ export class LatentOde {
     packed.dynamics.pack(ws, this.parameters);
     packed.decoder.pack(ws, this.parameters);
     packed.intensity?.pack(ws, this.parameters);
+    packed.skip?.pack(ws, this.parameters);
     this.encode(ws, packed, enc, batch);
     const h = ws.heap;
     h.fill(0, ode.nodes, ode.nodes + D * width);
@@ -951,6 +1003,7 @@ export class LatentOde {
     const block = (D + 1) * width;
     for (let g = 0; g < G; g++) {
       packed.decoder.forward(ws, ode.ys + g * block, width, hidden, xs);
+      packed.skip?.forward(ws, ode.ys + g * block, width, xs, true);
       for (let r = 0; r < rows; r++) {
         for (let d = 0; d < obsDim; d++) out[(r * G + g) * obsDim + d] = h[xs + d * width + r];
       }

@@ -6,14 +6,20 @@ import { ExperimentRegistry } from '../src/cli/experiments.js';
 import { runCli } from '../src/cli/program.js';
 import { makeSpirals, sampleObservationIndices } from '../src/data/spirals.js';
 import { coveredByTraining, spiralTrainingBatch } from '../src/experiments/latent-ode/batches.js';
-import { latentOdeExperiment } from '../src/experiments/latent-ode/index.js';
+import {
+  type LatentOdeExperimentConfig,
+  latentOdeExperiment,
+  TrainingState,
+} from '../src/experiments/latent-ode/index.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { LatentOde } from '../src/models/latent-ode.js';
 import { batchFromSeries, encoderInputScale, sliceRows } from '../src/models/latent-ode-batch.js';
 import { LatentOdePool } from '../src/models/latent-ode-pool.js';
 import { RnnBaseline } from '../src/models/rnn-baseline.js';
 import { Adam } from '../src/optim/adam.js';
+import type { ParameterAverage } from '../src/optim/average.js';
 import { Rng } from '../src/random/index.js';
+import { loadCheckpoint } from '../src/run/checkpoint.js';
 
 /** Largest relative difference between an analytic gradient and central differences of `loss`. */
 function gradientError(parameters: Float64Array, gradients: Float64Array, loss: () => number): number {
@@ -255,26 +261,28 @@ describe('LatentOde and RnnBaseline', () => {
     expect(() => model.lossAndGradient(b, new Rng(7), 6)).toThrow(/consistencyWeight must be in \[0, 5\]/);
   });
 
-  it('with a linear decoder skip the gradient matches finite differences, and a zero skip changes nothing', () => {
+  it('with linear skips in the decoder and the dynamics the gradient matches finite differences, and zero skips change nothing', () => {
     const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.07 };
     for (const poisson of [false, true]) {
-      const model = new LatentOde({ ...options, poisson, decoderSkip: true }, new Rng(2));
+      const model = new LatentOde({ ...options, poisson, decoderSkip: true, dynamicsSkip: true }, new Rng(2));
       expect(
         gradientError(model.parameters, model.gradients, () => model.lossAndGradient(batch, new Rng(7)).loss),
       ).toBeLessThan(1e-4);
     }
     // The skip's weights come last in θ: with them zero the model is the one without the skip.
     const plain = new LatentOde(options, new Rng(2));
-    const skip = new LatentOde({ ...options, decoderSkip: true }, new Rng(2));
-    expect(skip.parameters.length).toBe(plain.parameters.length + 3 * 2 + 2);
+    const skip = new LatentOde({ ...options, decoderSkip: true, dynamicsSkip: true }, new Rng(2));
+    expect(skip.parameters.length).toBe(plain.parameters.length + (3 * 2 + 2) + (3 * 3 + 3));
     skip.parameters.fill(0, plain.parameters.length);
     expect(skip.parameters.subarray(0, plain.parameters.length)).toEqual(plain.parameters);
     expect(skip.lossAndGradient(batch, new Rng(7)).loss).toBe(plain.lossAndGradient(batch, new Rng(7)).loss);
     expect(skip.predict(batch, batch.grid)).toEqual(plain.predict(batch, batch.grid));
-    // A skip of S = I on the first coordinates adds z to the prediction.
-    skip.parameters[plain.parameters.length] = 1;
-    const moved = skip.predict(batch, batch.grid);
-    expect(moved).not.toEqual(plain.predict(batch, batch.grid));
+    // Either skip alone changes the prediction.
+    for (const at of [plain.parameters.length, plain.parameters.length + 8]) {
+      skip.parameters.fill(0, plain.parameters.length);
+      skip.parameters[at] = 1;
+      expect(skip.predict(batch, batch.grid)).not.toEqual(plain.predict(batch, batch.grid));
+    }
   });
 
   it('with an encoder prefix the encoder reads only the first observations, the likelihood all of them', () => {
@@ -567,6 +575,57 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
+describe('TrainingState', () => {
+  const config = {
+    lr: 0.01,
+    beta2: 0.999,
+    ema: 0,
+    clip: 0,
+    iters: 10,
+    schedule: 'constant',
+    warmup: 0,
+  } as unknown as LatentOdeExperimentConfig;
+
+  it('keeps the parameters with the lowest validation score; NaN is never the best', () => {
+    const theta = new Float64Array([1, 2]);
+    const state = new TrainingState(config, theta);
+    const scores = [Number.NaN, 0.5, 0.3, Number.NaN, 0.4];
+    scores.forEach((score, i) => {
+      theta[0] = i;
+      expect(
+        Object.is(
+          state.validate(i + 1, () => score),
+          score,
+        ),
+      ).toBe(true);
+    });
+    expect(state.best).toMatchObject({ score: 0.3, iteration: 3 });
+    state.finish();
+    expect(Array.from(theta)).toEqual([2, 2]);
+    // Nothing but NaN: the last iterate stays.
+    const lost = new TrainingState(config, theta);
+    theta[0] = 7;
+    lost.validate(1, () => Number.NaN);
+    lost.finish();
+    expect(theta[0]).toBe(7);
+  });
+
+  it('with --ema scores the average, with the iterate restored afterwards', () => {
+    const theta = new Float64Array([4, 4]);
+    const state = new TrainingState({ ...config, ema: 0.5 } as LatentOdeExperimentConfig, theta);
+    (state.average as ParameterAverage).values.set([1, 1]);
+    const seen: number[] = [];
+    state.validate(1, () => {
+      seen.push(theta[0]);
+      return 1;
+    });
+    expect(seen).toEqual([1]);
+    expect(Array.from(theta)).toEqual([4, 4]);
+    state.finish();
+    expect(Array.from(theta)).toEqual([1, 1]);
+  });
+});
+
 describe('neuralode train latent-ode', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'latent-ode-'));
 
@@ -607,6 +666,11 @@ describe('neuralode train latent-ode', () => {
       expect(Object.keys(summary.rmse[model]).sort()).toEqual(['10', '20']);
       for (const v of Object.values(summary.rmse[model])) expect(v).toBeGreaterThan(0);
     }
+    // Validation every 500 iterations, and the last iterate: with 3 iterations, iteration 3 is selected.
+    for (const model of ['latent-ode', 'rnn']) {
+      expect(summary.selected_iteration[model]).toEqual({ '10': 3, '20': 3 });
+      for (const v of Object.values(summary.validation_rmse[model])) expect(v).toBeGreaterThan(0);
+    }
     expect(fs.existsSync(path.join(out, 'figures', 'latent-ode-obs10-spirals.svg'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'figures', 'rnn-obs20-loss.png'))).toBe(true);
   });
@@ -615,12 +679,27 @@ describe('neuralode train latent-ode', () => {
     // A constant learning rate: the cosine schedule is laid out over --iters, which differs between the runs.
     const args = (out: string, iters: string) =>
       // The parameter average is part of the state a checkpoint must carry.
-      smallRun(out, iters, '--schedule', 'constant', '--ema', '0.9');
+      // So are the best validated parameters (checked every 2 iterations).
+      smallRun(out, iters, '--schedule', 'constant', '--ema', '0.9', '--validate-every', '2');
     const whole = path.join(tmp, 'whole');
     const part = path.join(tmp, 'part');
     const full = await cli(...args(whole, '6'));
     expect(full.code).toBe(0);
     expect((await cli(...args(part, '3'))).code).toBe(0);
+    // The checkpoint at iteration 3 carries the parameters validated at iteration 2 and their score.
+    const saved = loadCheckpoint(part).extra as {
+      best: { score: number; iteration: number; theta: Float64Array };
+    };
+    const logged = fs
+      .readFileSync(path.join(part, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.validation_rmse !== undefined);
+    expect(logged.map((m) => m.iter)).toEqual([2]);
+    expect(saved.best.iteration).toBe(2);
+    expect(saved.best.score).toBe(logged[0].validation_rmse);
+    expect(saved.best.theta.length).toBe(finalTheta(part).length);
     const resumed = await cli(
       'train',
       'latent-ode',
@@ -634,10 +713,13 @@ describe('neuralode train latent-ode', () => {
     );
     expect(resumed.code).toBe(0);
     expect(finalTheta(part)).toEqual(finalTheta(whole));
-    expect(JSON.parse(resumed.stdout).summary.rmse).toEqual(JSON.parse(full.stdout).summary.rmse);
+    const [a, b] = [JSON.parse(resumed.stdout).summary, JSON.parse(full.stdout).summary];
+    expect(a.rmse).toEqual(b.rmse);
+    expect(a.validation_rmse).toEqual(b.validation_rmse);
+    expect(a.selected_iteration).toEqual(b.selected_iteration);
   });
 
-  it('--consistency and --decoder-activation reach the model', async () => {
+  it('--consistency, --decoder-activation and --linear-skip reach the model', async () => {
     const run = async (name: string, ...extra: string[]) => {
       const out = path.join(tmp, name);
       const r = await cli(...smallRun(out, '3', ...extra));
@@ -662,6 +744,8 @@ describe('neuralode train latent-ode', () => {
       '1',
     );
     const relu = await run('relu', '--consistency', '0', '--decoder-activation', 'relu');
+    const decoderOnly = await run('decoder-skip', '--consistency', '0', '--linear-skip', 'decoder');
+    const none = await run('no-skip', '--consistency', '0', '--linear-skip', 'none');
     for (const m of plain.metrics) expect(m.consistency).toBeUndefined();
     for (const m of consistent.metrics) expect(m.consistency).toBeGreaterThan(0);
     // Weight 0 up to --consistency-start, then a ramp that reaches --consistency after --consistency-ramp.
@@ -670,6 +754,9 @@ describe('neuralode train latent-ode', () => {
     expect(consistent.theta).not.toEqual(plain.theta);
     expect(relu.theta).not.toEqual(plain.theta);
     expect(relu.theta.length).toBe(plain.theta.length);
+    // The skips' weights come last in θ: 4·2 + 2 for the decoder's, 4·4 + 4 for the dynamics'.
+    expect(plain.theta.length).toBe(none.theta.length + 10 + 20);
+    expect(decoderOnly.theta.length).toBe(none.theta.length + 10);
   });
 
   it('rejects a bad --obs list naming the value', async () => {

@@ -90,6 +90,11 @@ export interface LatentOdeOptions {
    * that the decoder continues linearly where its hidden units saturate instead of levelling off.
    */
   readonly decoderSkip?: boolean;
+  /**
+   * Adds a linear map of the latent state to the dynamics, f(z) = MLP(z) + A·z + b (default false), so that
+   * the flow continues linearly (rotations, say) where the MLP's units saturate.
+   */
+  readonly dynamicsSkip?: boolean;
 }
 
 /**
@@ -127,6 +132,7 @@ interface Layers {
   readonly decoder: Mlp;
   readonly intensity: Mlp | null;
   readonly skip: AffineLayer | null;
+  readonly dynamicsSkip: AffineLayer | null;
 }
 
 /** The model's weights packed into one workspace. */
@@ -137,6 +143,7 @@ interface Packed {
   readonly decoder: PackedMlp;
   readonly intensity: PackedMlp | null;
   readonly skip: PackedWeights | null;
+  readonly dynamicsSkip: PackedWeights | null;
 }
 
 /** Encoder buffers for one batch shape. */
@@ -305,7 +312,9 @@ export class LatentOde {
     const intensity = this.poisson ? addMlp(layout, this.latentDim, dims.poissonHidden, 1) : null;
     // Last in θ, so that a model without it keeps the layout it always had.
     const skip = options.decoderSkip === true ? addAffine(layout, this.latentDim, this.obsDim) : null;
-    this.layers = { encoder, head, dynamics, decoder, intensity, skip };
+    const dynamicsSkip =
+      options.dynamicsSkip === true ? addAffine(layout, this.latentDim, this.latentDim) : null;
+    this.layers = { encoder, head, dynamics, decoder, intensity, skip, dynamicsSkip };
     this.parameters = layout.initialise(rng);
     this.gradients = new Float64Array(layout.size);
   }
@@ -313,7 +322,7 @@ export class LatentOde {
   // --- Layout -------------------------------------------------------------------------------------------
 
   private pack(ws: Workspace, width: number, obsWidth: number): Packed {
-    const { encoder, head, dynamics, decoder, intensity, skip } = this.layers;
+    const { encoder, head, dynamics, decoder, intensity, skip, dynamicsSkip } = this.layers;
     const K = this.stateDim + 1;
     const cell = packRnnCell(ws, encoder);
     return {
@@ -323,6 +332,7 @@ export class LatentOde {
       decoder: new PackedMlp(ws, decoder, K, obsWidth),
       intensity: intensity === null ? null : new PackedMlp(ws, intensity, K, Math.max(width, obsWidth)),
       skip: skip === null ? null : PackedWeights.of(ws, skip, K),
+      dynamicsSkip: dynamicsSkip === null ? null : PackedWeights.of(ws, dynamicsSkip, K),
     };
   }
 
@@ -509,6 +519,7 @@ export class LatentOde {
     slot: number,
   ): void {
     packed.dynamics.forward(ws, y, width, ode.dynamicsHidden[slot], out);
+    packed.dynamicsSkip?.forward(ws, y, width, out, true);
     if (packed.intensity === null) return;
     const logRate = ode.logRate[slot];
     packed.intensity.forward(ws, y, width, ode.intensityHidden[slot], logRate);
@@ -531,6 +542,7 @@ export class LatentOde {
   ): void {
     const L = this.latentDim;
     packed.dynamics.backward(ws, y, width, ode.dynamicsHidden[slot], gOut, gIn, L, accumulate);
+    packed.dynamicsSkip?.backward(ws, y, width, gOut, gIn, L, true);
     if (packed.intensity === null) return;
     const h = ws.heap;
     // The Λ row of the state feeds nothing, so its gradient through f is zero.
@@ -727,6 +739,7 @@ export class LatentOde {
     packed.decoder.pack(ws, this.parameters);
     packed.intensity?.pack(ws, this.parameters);
     packed.skip?.pack(ws, this.parameters);
+    packed.dynamicsSkip?.pack(ws, this.parameters);
     const shown = noise.prefixes.length === 0 ? batch : this.prefixBatch(batch, noise.prefixes);
     const inactive = this.encode(ws, packed, enc, shown);
     const h = ws.heap;
@@ -802,6 +815,7 @@ export class LatentOde {
     packed.decoder.unpack(ws, this.gradients);
     packed.intensity?.unpack(ws, this.gradients);
     packed.skip?.unpack(ws, this.gradients);
+    packed.dynamicsSkip?.unpack(ws, this.gradients);
     const loss = (-logLik - timesLogLik + kl) / normalizer + consistency;
     return {
       loss,
@@ -993,6 +1007,7 @@ export class LatentOde {
     packed.decoder.pack(ws, this.parameters);
     packed.intensity?.pack(ws, this.parameters);
     packed.skip?.pack(ws, this.parameters);
+    packed.dynamicsSkip?.pack(ws, this.parameters);
     this.encode(ws, packed, enc, batch);
     const h = ws.heap;
     h.fill(0, ode.nodes, ode.nodes + D * width);

@@ -17,6 +17,7 @@ import {
   consistencyWeightAt,
   type LatentOdeExperimentConfig,
   latentOdeStepper,
+  linearSkipOptions,
   lossMetrics,
   TrainingState,
 } from './index.js';
@@ -89,6 +90,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     observationStd: config.observationStd,
     maxStep: config.maxStep,
     decoderActivation: config.decoderActivation,
+    ...linearSkipOptions(config),
     consistency: config.consistency,
     encoderInputScale: encoderInputScale(batchFromSeries(scaled, D)),
   };
@@ -117,7 +119,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     saveCheckpoint: (completed) => training.save(ctx, completed),
   });
   stepper.close();
-  training.useAverage();
+  training.finish();
   // Reconstruction error on the observed values, in the file's units.
   const all = batchFromSeries(scaled, D);
   const fitted = model.predict(all, all.grid);

@@ -97,6 +97,12 @@ const OPTIONS = {
     'tanh',
     ['tanh', 'elu', 'relu'] as const,
   ),
+  linearSkip: option.choice(
+    '--linear-skip <parts>',
+    'add a linear map of the latent state to the decoder, the dynamics, both or none (see docs/latent-ode.md)',
+    'both',
+    ['both', 'decoder', 'dynamics', 'none'] as const,
+  ),
   consistency: option.number(
     '--consistency <w>',
     'weight of the latent consistency term (0: the plain ELBO; see docs/latent-ode.md)',
@@ -115,6 +121,15 @@ const OPTIONS = {
     0,
     { min: 0 },
   ),
+  validationSpirals: option.integer(
+    '--validation-spirals <n>',
+    'spirals, apart from training and test, on which the extrapolation RMSE is checked every --validate-every iterations; the run keeps the parameters where it was lowest (0: the last iterate)',
+    100,
+    { min: 0 },
+  ),
+  validateEvery: option.integer('--validate-every <n>', 'iterations between validation checks', 500, {
+    min: 1,
+  }),
   clip: option.number('--clip <norm>', 'clip the gradient to this norm (0: no clipping)', 200, { min: 0 }),
   poisson: option.flag('--poisson', 'also model the observation times with a Poisson process'),
   maxStep: option.number('--max-step <x>', 'largest RK4 step of the latent ODE', 0.25, {
@@ -166,7 +181,7 @@ export function parseObservationCounts(raw: string, window: number): number[] {
 export const latentOdeExperiment = defineExperiment({
   name: 'latent-ode',
   description: 'Latent ODE on irregularly sampled spirals vs an RNN baseline (paper Table 2), or on your CSV',
-  defaultIters: 10000,
+  defaultIters: 20000,
   options: OPTIONS,
   async run(config, ctx) {
     if (config.data !== '') return runCsvLatentOde(config, ctx);
@@ -195,8 +210,21 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     obsTrain.set(n, sampleObservationIndices(rng, train.count, train.trainPoints, n));
     obsTest.set(n, sampleObservationIndices(rng, test.count, test.trainPoints, n));
   }
+  // Validation spirals are drawn last, so that training and test data do not depend on their number.
+  const validation =
+    config.validationSpirals > 0
+      ? makeSpirals(rng, { count: config.validationSpirals, ...spiralOptions })
+      : null;
+  const obsValidation = new Map<number, Int32Array>();
+  if (validation !== null) {
+    for (const n of counts) {
+      obsValidation.set(n, sampleObservationIndices(rng, validation.count, validation.trainPoints, n));
+    }
+  }
   const batchSize = Math.min(config.batchSize, train.count);
   const rmse: Record<string, Record<string, number>> = {};
+  const validationRmse: Record<string, Record<string, number>> = {};
+  const selectedIteration: Record<string, Record<string, number>> = {};
   const rmseCovered: Record<string, Record<string, number>> = {};
   const covered = coveredByTraining(train, test);
   const msPerIter: Record<string, Record<string, number>> = {};
@@ -214,6 +242,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       observationStd: config.observationStd,
       maxStep: config.maxStep,
       decoderActivation: config.decoderActivation,
+      ...linearSkipOptions(config),
       consistency: config.consistency,
       encoderInputScale: inputScale,
     };
@@ -226,6 +255,29 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     if (single) training.resume(ctx);
     if (!single) ctx.log(`${kind}, ${n} observations per trajectory`);
     const observed = obsTrain.get(n)!;
+    // The extrapolation RMSE on the validation spirals, measured as on the test spirals.
+    const validate =
+      validation === null
+        ? null
+        : (() => {
+            const vObs = obsValidation.get(n)!;
+            const vBatch = spiralEvaluationBatch(validation, vObs, n);
+            const future = validation.times.subarray(validation.trainPoints);
+            return () =>
+              model instanceof LatentOde
+                ? extrapolationRmse(
+                    validation,
+                    model.predict(vBatch, validation.times),
+                    validation.times.length,
+                    0,
+                  )
+                : extrapolationRmse(
+                    validation,
+                    model.extrapolate(vBatch, future),
+                    future.length,
+                    validation.trainPoints,
+                  );
+          })();
     const losses: number[] = [];
     let computeMs = 0;
     let computed = 0;
@@ -252,6 +304,10 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         computeMs += performance.now() - started;
         computed++;
         losses.push(metrics.loss);
+        const completed = iter + 1;
+        if (validate !== null && completed % config.validateEvery === 0) {
+          metrics.validation_rmse = training.validate(completed, validate);
+        }
         return metrics;
       },
       ...(single
@@ -261,7 +317,20 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
         : {}),
     });
     stepper?.close();
-    training.useAverage();
+    // The last iterate is a candidate too (checked after the last checkpoint, so a resumed run sees the same
+    // validation history as an uninterrupted one).
+    if (
+      validate !== null &&
+      result.completedIters > 0 &&
+      result.completedIters % config.validateEvery !== 0
+    ) {
+      training.validate(result.completedIters, validate);
+    }
+    training.finish();
+    if (training.best !== null) {
+      (validationRmse[kind] ??= {})[String(n)] = training.best.score;
+      (selectedIteration[kind] ??= {})[String(n)] = training.best.iteration;
+    }
     const evalObs = obsTest.get(n)!;
     const evalBatch = spiralEvaluationBatch(test, evalObs, n);
     let predicted: Float64Array;
@@ -308,6 +377,9 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     ms_per_iter_by_model: msPerIter,
     rmse,
     rmse_covered: rmseCovered,
+    ...(validation === null
+      ? {}
+      : { validation_rmse: validationRmse, selected_iteration: selectedIteration }),
     covered_test_spirals: covered.reduce((a, b) => a + b, 0),
     train_seconds: trainSeconds,
     final_loss: finalLoss,
@@ -347,9 +419,22 @@ export function lossMetrics(l: LatentOdeLoss, config: LatentOdeExperimentConfig)
  * {@link learningRate}, `--beta2`), gradient clipping (`--clip`) and the parameter average (`--ema`), with
  * their checkpoints: `theta` and, with the average, `average`.
  */
+/** The parameters with the lowest validation score so far. */
+export interface BestParameters {
+  score: number;
+  iteration: number;
+  readonly theta: Float64Array;
+}
+
+/**
+ * The optimizer state of a run and what it evaluates: the last iterate, the parameter average (`--ema`) or,
+ * with validation, the parameters (iterate or average) with the lowest validation score.
+ */
 export class TrainingState {
   readonly optimizer: Adam;
   readonly average: ParameterAverage | null;
+  /** Set by the first {@link validate}. */
+  best: BestParameters | null = null;
   private updates = 0;
 
   constructor(
@@ -360,7 +445,7 @@ export class TrainingState {
     this.average = config.ema > 0 ? new ParameterAverage(parameters.length, config.ema) : null;
   }
 
-  /** Restores parameters, average, optimizer and RNG from the checkpoint being resumed, if any. */
+  /** Restores parameters, average, best parameters, optimizer and RNG from the checkpoint being resumed, if any. */
   resume(ctx: ExperimentContext): void {
     const checkpoint = ctx.checkpoint;
     if (!checkpoint) return;
@@ -371,6 +456,17 @@ export class TrainingState {
         throw new RunError('invalidArgument', '--resume: the checkpoint holds no parameter average (--ema)');
       }
       this.average.values.set(saved.data);
+    }
+    const extra = checkpoint.extra as { best?: BestParameters | null } | null;
+    const best = extra?.best ?? null;
+    if (best !== null) {
+      if (!(best.theta instanceof Float64Array) || best.theta.length !== this.parameters.length) {
+        throw new RunError(
+          'invalidArgument',
+          "--resume: the checkpoint's best parameters do not fit this model",
+        );
+      }
+      this.best = { score: best.score, iteration: best.iteration, theta: best.theta.slice() };
     }
     this.optimizer.loadStateDict(checkpoint.optimizer);
     ctx.rng.setState(checkpoint.rng!);
@@ -386,6 +482,34 @@ export class TrainingState {
     this.updates = iter + 1;
   }
 
+  /**
+   * Scores the parameters the run would evaluate now (the average with `--ema`) with `score` (lower is
+   * better; the model reads `parameters`), keeps them if they are the best so far, and returns the score.
+   */
+  validate(completed: number, score: () => number): number {
+    const evaluated = this.average === null ? this.parameters : this.average.values;
+    let value: number;
+    if (evaluated === this.parameters) {
+      value = score();
+    } else {
+      const current = this.parameters.slice();
+      this.parameters.set(evaluated);
+      try {
+        value = score();
+      } finally {
+        this.parameters.set(current);
+      }
+    }
+    // A NaN score (a diverged model) is never the best.
+    if (this.best === null) this.best = { score: Infinity, iteration: 0, theta: evaluated.slice() };
+    if (value < this.best.score) {
+      this.best.score = value;
+      this.best.iteration = completed;
+      this.best.theta.set(evaluated);
+    }
+    return value;
+  }
+
   save(ctx: ExperimentContext, completed: number): void {
     ctx.saveCheckpoint({
       iteration: completed,
@@ -394,12 +518,17 @@ export class TrainingState {
           ? { theta: this.parameters }
           : { theta: this.parameters, average: this.average.values },
       optimizer: this.optimizer.stateDict(),
+      extra: { best: this.best },
     });
   }
 
-  /** After training: puts the averaged parameters into the model, which is then evaluated with them. */
-  useAverage(): void {
-    if (this.average !== null && this.updates > 0) this.parameters.set(this.average.values);
+  /**
+   * After training: puts the parameters to evaluate into the model: the best validated ones if there are
+   * any, else the average (`--ema`) or the last iterate.
+   */
+  finish(): void {
+    if (this.best !== null && this.best.iteration > 0) this.parameters.set(this.best.theta);
+    else if (this.average !== null && this.updates > 0) this.parameters.set(this.average.values);
   }
 }
 
@@ -415,6 +544,18 @@ export function learningRate(config: LatentOdeExperimentConfig): number | Cosine
     minimum: config.lr / 20,
     warmupSteps: Math.min(config.warmup, config.iters - 1),
   });
+}
+
+/** The model options `--linear-skip` stands for. */
+export function linearSkipOptions(config: LatentOdeExperimentConfig): {
+  decoderSkip: boolean;
+  dynamicsSkip: boolean;
+} {
+  const parts = config.linearSkip;
+  return {
+    decoderSkip: parts === 'both' || parts === 'decoder',
+    dynamicsSkip: parts === 'both' || parts === 'dynamics',
+  };
 }
 
 /**

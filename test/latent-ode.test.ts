@@ -383,6 +383,109 @@ describe('LatentOde and RnnBaseline', () => {
     expect(model.lossAndGradient(observedChanged, new Rng(7)).logLikelihood).not.toBe(a);
   });
 
+  describe('initial states: encoder mean, decode and refinement', () => {
+    /** The refinement objective of every row, computed directly from a decode at `z0`. */
+    function objectives(model: LatentOde, b: typeof batch, z0: Float64Array): number[] {
+      const G = b.grid.length;
+      const x = model.decode(z0, b.grid);
+      const L = model.latentDim;
+      return Array.from({ length: b.rows }, (_, r) => {
+        let s = 0;
+        for (let k = 0; k < b.slots; k++) {
+          const g = b.index[r * b.slots + k];
+          if (g < 0) continue;
+          for (let d = 0; d < b.obsDim; d++) {
+            const v = b.values[(r * b.slots + k) * b.obsDim + d];
+            if (!Number.isNaN(v)) s += ((x[(r * G + g) * b.obsDim + d] - v) / model.observationStd) ** 2;
+          }
+        }
+        for (let j = 0; j < L; j++) s += z0[r * L + j] ** 2;
+        return 0.5 * s;
+      });
+    }
+
+    for (const poisson of [false, true]) {
+      it(`predict decodes from the encoder's mean, and with refine from the refined states (poisson ${poisson})`, () => {
+        const model = new LatentOde(
+          { obsDim: 2, poisson, decoderSkip: true, dynamicsSkip: true },
+          new Rng(3),
+        );
+        const grid = Float64Array.from({ length: 9 }, (_, i) => i * 0.1);
+        const mean = model.encodeMean(batch);
+        expect(mean.length).toBe(batch.rows * model.latentDim);
+        expect(model.predict(batch, grid)).toEqual(model.decode(mean, grid));
+        const refined = model.refineInitialStates(batch, { iterations: 4 });
+        expect(model.predict(batch, grid, { refine: 4 })).toEqual(model.decode(refined.z0, grid));
+        // Rows are independent: decoding one row alone gives the same trajectory.
+        const one = model.decode(mean.subarray(model.latentDim), grid);
+        expect(one).toEqual(model.decode(mean, grid).subarray(grid.length * 2));
+      });
+    }
+
+    it('refinement lowers every row objective to a stationary point, leaving out missing values', () => {
+      const model = new LatentOde({ obsDim: 2, observationStd: 0.1 }, new Rng(5));
+      for (let i = 0; i < model.parameters.length; i++) model.parameters[i] *= 2;
+      const result = model.refineInitialStates(batch, { iterations: 60, tolerance: 0 });
+      const start = objectives(model, batch, model.encodeMean(batch));
+      const end = objectives(model, batch, result.z0);
+      for (let r = 0; r < batch.rows; r++) {
+        expect(result.objectiveBefore[r]).toBeCloseTo(start[r], 10);
+        expect(result.objectiveAfter[r]).toBeCloseTo(end[r], 10);
+        expect(end[r]).toBeLessThan(0.9 * start[r]);
+      }
+      // The gradient of each row objective (central differences) vanishes at the result.
+      const L = model.latentDim;
+      for (let r = 0; r < batch.rows; r++) {
+        for (let j = 0; j < L; j++) {
+          const z = result.z0.slice();
+          const h = 1e-5;
+          z[r * L + j] += h;
+          const up = objectives(model, batch, z)[r];
+          z[r * L + j] -= 2 * h;
+          const down = objectives(model, batch, z)[r];
+          expect(Math.abs((up - down) / (2 * h))).toBeLessThan(1e-4 * Math.max(1, end[r]));
+        }
+      }
+    });
+
+    it('recovers the initial state that generated noise-free observations', () => {
+      const model = new LatentOde({ obsDim: 2, observationStd: 1e-3, activation: 'tanh' }, new Rng(8));
+      // Weights large enough for curved trajectories, small enough for one basin around the truth.
+      for (let i = 0; i < model.parameters.length; i++) model.parameters[i] *= 2;
+      const times = Float64Array.from({ length: 12 }, (_, i) => 0.05 + i * 0.08);
+      const truth = Float64Array.from([0.4, -0.3, 0.2, 0.1, -0.5, 0.25, 0.3, -0.2]);
+      const clean = model.decode(truth, Float64Array.from([0, ...times]));
+      const series = [0, 1].map((r) => ({
+        times: Array.from(times),
+        values: Array.from({ length: 24 }, (_, i) => clean[(r * 13 + 1) * 2 + i]),
+      }));
+      const b = batchFromSeries(series, 2);
+      const result = model.refineInitialStates(b, { iterations: 100, tolerance: 0 });
+      for (let i = 0; i < truth.length; i++) expect(Math.abs(result.z0[i] - truth[i])).toBeLessThan(1e-3);
+      // What is left is the prior term (the observations weigh a million times more).
+      for (let r = 0; r < 2; r++) {
+        const prior = 0.5 * truth.subarray(4 * r, 4 * r + 4).reduce((a, v) => a + v * v, 0);
+        expect(result.objectiveAfter[r]).toBeCloseTo(prior, 3);
+        expect(result.objectiveBefore[r]).toBeGreaterThan(1e4);
+      }
+      // The untrained encoder's mean is far from it.
+      const mean = model.encodeMean(b);
+      expect(Math.max(...truth.map((v, i) => Math.abs(mean[i] - v)))).toBeGreaterThan(0.1);
+    });
+
+    it('iterations 0 returns the encoder mean; bad arguments are refused naming them', () => {
+      const model = new LatentOde({ obsDim: 2 }, new Rng(3));
+      const result = model.refineInitialStates(batch, { iterations: 0 });
+      expect(result.z0).toEqual(model.encodeMean(batch));
+      expect(result.objectiveAfter).toEqual(result.objectiveBefore);
+      expect(() => model.predict(batch, batch.grid, { refine: -1 })).toThrow(
+        /refine must be an integer >= 0, got -1/,
+      );
+      expect(() => model.refineInitialStates(batch, { iterations: 1.5 })).toThrow(/iterations/);
+      expect(() => model.decode(new Float64Array(5), batch.grid)).toThrow(/z0 has 5 values/);
+    });
+  });
+
   it('solves the latent ODE to fourth order: RK4 steps with Hermite dense output converge to a fine solve', () => {
     // tanh: smooth dynamics (ELU's second derivative jumps at 0, which caps the observable order).
     const make = (maxStep: number) => new LatentOde({ obsDim: 2, maxStep, activation: 'tanh' }, new Rng(4));
@@ -717,6 +820,20 @@ describe('neuralode train latent-ode', () => {
     expect(a.rmse).toEqual(b.rmse);
     expect(a.validation_rmse).toEqual(b.validation_rmse);
     expect(a.selected_iteration).toEqual(b.selected_iteration);
+  });
+
+  it('--refine: the RMSE of refined initial states, with the encoder-mean RMSE alongside; --refine 0 gives the latter', async () => {
+    // Without validation both runs evaluate their last iterate, which --refine does not change.
+    const common = ['--validation-spirals', '0'];
+    const refined = await cli(...smallRun(path.join(tmp, 'refine10'), '4', ...common));
+    const plain = await cli(...smallRun(path.join(tmp, 'refine0'), '4', ...common, '--refine', '0'));
+    expect([refined.code, plain.code]).toEqual([0, 0]);
+    const a = JSON.parse(refined.stdout).summary;
+    const b = JSON.parse(plain.stdout).summary;
+    expect(b.rmse_encoder_mean).toBeUndefined();
+    expect(a.rmse_encoder_mean['15']).toBe(b.rmse['latent-ode']['15']);
+    expect(a.rmse_encoder_mean_covered['15']).toBe(b.rmse_covered['latent-ode']['15']);
+    expect(a.rmse['latent-ode']['15']).not.toBe(b.rmse['latent-ode']['15']);
   });
 
   it('--consistency, --decoder-activation and --linear-skip reach the model', async () => {

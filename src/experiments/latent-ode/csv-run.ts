@@ -122,7 +122,12 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
   training.finish();
   // Reconstruction error on the observed values, in the file's units.
   const all = batchFromSeries(scaled, D);
-  const fitted = model.predict(all, all.grid);
+  // Each series' initial state: the encoder's mean, moved by --refine to the most probable state.
+  const z0 =
+    config.refine > 0
+      ? model.refineInitialStates(all, { iterations: config.refine }).z0
+      : model.encodeMean(all);
+  const fitted = model.decode(z0, all.grid);
   let sq = 0;
   let count = 0;
   scaled.forEach((s, r) => {
@@ -149,7 +154,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
   const grid = Float64Array.from(new Set([0, ...futureTimes.flatMap((f) => Array.from(f))])).sort();
   const position = new Map<number, number>();
   for (let i = 0; i < grid.length; i++) position.set(grid[i], i);
-  const predicted = model.predict(all, grid);
+  const predicted = model.decode(z0, grid);
   const forecasts: CsvSeries[] = series.map((s, r) => {
     const values = new Float64Array(K * D);
     for (let k = 0; k < K; k++) {

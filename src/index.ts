@@ -57,6 +57,22 @@ export {
   writeFileAtomic,
 } from './io/index.js';
 export {
+  batchFromSeries,
+  encoderInputScale,
+  LatentOde,
+  type LatentOdeLoss,
+  type LatentOdeNoise,
+  type LatentOdeOptions,
+  LatentOdePool,
+  type ObservationBatch,
+  type PredictOptions,
+  type RefineOptions,
+  type RefineResult,
+  RnnBaseline,
+  type RnnBaselineOptions,
+  sliceRows,
+} from './models/index.js';
+export {
   applyParameters,
   ConcatConv2d,
   ConcatLinear,

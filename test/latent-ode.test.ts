@@ -11,7 +11,7 @@ import {
   latentOdeExperiment,
   TrainingState,
 } from '../src/experiments/latent-ode/index.js';
-import { decodeSafetensors } from '../src/io/safetensors.js';
+import { decodeSafetensors, loadSafetensors } from '../src/io/safetensors.js';
 import { LatentOde } from '../src/models/latent-ode.js';
 import { batchFromSeries, encoderInputScale, sliceRows } from '../src/models/latent-ode-batch.js';
 import { LatentOdePool } from '../src/models/latent-ode-pool.js';
@@ -776,6 +776,19 @@ describe('neuralode train latent-ode', () => {
     }
     expect(fs.existsSync(path.join(out, 'figures', 'latent-ode-obs10-spirals.svg'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'figures', 'rnn-obs20-loss.png'))).toBe(true);
+    // Every phase's model is saved, each rebuildable from its options.
+    for (const n of ['10', '20']) {
+      const ode = loadSafetensors(path.join(out, 'models', `latent-ode-obs${n}.safetensors`));
+      const rnn = loadSafetensors(path.join(out, 'models', `rnn-obs${n}.safetensors`));
+      expect([ode.metadata.model, rnn.metadata.model]).toEqual(['latent-ode', 'rnn']);
+      expect(ode.metadata.selected_iteration).toBe('3');
+      const options = JSON.parse(ode.metadata.options);
+      expect(options.poisson).toBe(true);
+      expect(new LatentOde(options, new Rng(1)).parameters.length).toBe(ode.tensors.get('theta')!.shape[0]);
+      expect(new RnnBaseline(JSON.parse(rnn.metadata.options), new Rng(1)).parameters.length).toBe(
+        rnn.tensors.get('theta')!.shape[0],
+      );
+    }
   });
 
   it('a run stopped and resumed ends with the same parameters and RMSE as an uninterrupted run', async () => {
@@ -834,6 +847,15 @@ describe('neuralode train latent-ode', () => {
     expect(a.rmse_encoder_mean['15']).toBe(b.rmse['latent-ode']['15']);
     expect(a.rmse_encoder_mean_covered['15']).toBe(b.rmse_covered['latent-ode']['15']);
     expect(a.rmse['latent-ode']['15']).not.toBe(b.rmse['latent-ode']['15']);
+    // The evaluated model (here the last iterate) is saved with the options that rebuild it.
+    const saved = loadSafetensors(path.join(tmp, 'refine0', 'models', 'latent-ode-obs15.safetensors'));
+    const theta = saved.tensors.get('theta')!.data as Float64Array;
+    expect(Array.from(theta)).toEqual(finalTheta(path.join(tmp, 'refine0')));
+    expect(saved.metadata.model).toBe('latent-ode');
+    const rebuilt = new LatentOde(JSON.parse(saved.metadata.options), new Rng(99));
+    expect(rebuilt.parameters.length).toBe(theta.length);
+    expect(rebuilt.encoderInputScale.length).toBe(3);
+    expect(JSON.parse(plain.stdout).outputs.models).toBe(path.join(tmp, 'refine0', 'models'));
   });
 
   it('--consistency, --decoder-activation and --linear-skip reach the model', async () => {
@@ -931,6 +953,37 @@ describe('neuralode train latent-ode', () => {
     const last = forecast.filter((l) => l.startsWith('a,')).map((l) => l.split(',').map(Number));
     expect(last.map((c) => c[1])).toEqual([14, 14.5, 15, 15.5].map((t) => expect.closeTo(t, 9)));
     for (const c of last) expect(Number.isFinite(c[2]) && Number.isFinite(c[3])).toBe(true);
+    // The saved model and its scaling reproduce the forecasts through the library.
+    const saved = loadSafetensors(path.join(out, 'models', 'latent-ode.safetensors'));
+    const model = new LatentOde(JSON.parse(saved.metadata.options), new Rng(0));
+    model.parameters.set(saved.tensors.get('theta')!.data as Float64Array);
+    const mean: number[] = JSON.parse(saved.metadata.data_mean);
+    const std: number[] = JSON.parse(saved.metadata.data_std);
+    const timeScale = Number(saved.metadata.time_scale);
+    expect(JSON.parse(saved.metadata.variables)).toEqual(['x', 'y']);
+    const parsed = rows.slice(1).map((l) => l.split(','));
+    const scaled = ['a', 'b', 'c'].map((id) => {
+      const mine = parsed.filter((c) => c[0] === id);
+      const t0 = Number(mine[0][1]);
+      return {
+        times: mine.map((c) => (Number(c[1]) - t0) * timeScale),
+        values: mine.flatMap((c) =>
+          [c[2], c[3]].map((v, d) => (v === '' ? Number.NaN : (Number(v) - mean[d]) / std[d])),
+        ),
+      };
+    });
+    const z0 = model.refineInitialStates(batchFromSeries(scaled, 2)).z0;
+    const future = scaled.map((sc) =>
+      Array.from({ length: 4 }, (_, k) => sc.times[sc.times.length - 1] + (2 * timeScale * (k + 1)) / 4),
+    );
+    const grid = Float64Array.from(new Set([0, ...future.flat()])).sort();
+    const decoded = model.decode(z0, grid);
+    const at = future[0].map((t) => grid.indexOf(t));
+    for (let k = 0; k < 4; k++) {
+      for (let d = 0; d < 2; d++) {
+        expect(last[k][2 + d]).toBeCloseTo(decoded[(0 * grid.length + at[k]) * 2 + d] * std[d] + mean[d], 9);
+      }
+    }
   });
 
   it('--data refuses a malformed file with the line number and reason', async () => {

@@ -19,6 +19,7 @@ import {
   latentOdeStepper,
   linearSkipOptions,
   lossMetrics,
+  saveModel,
   TrainingState,
 } from './index.js';
 
@@ -120,6 +121,14 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
   });
   stepper.close();
   training.finish();
+  // The model, with what turns the file's units into its own: (value − data_mean)/data_std, and time since a
+  // series' first observation times time_scale.
+  saveModel(ctx, 'latent-ode', model.parameters, 'latent-ode', modelOptions, {
+    variables: JSON.stringify(variables),
+    data_mean: JSON.stringify(Array.from(mean)),
+    data_std: JSON.stringify(Array.from(std)),
+    time_scale: String(timeScale),
+  });
   // Reconstruction error on the observed values, in the file's units.
   const all = batchFromSeries(scaled, D);
   // Each series' initial state: the encoder's mean, moved by --refine to the most probable state.

@@ -17,10 +17,13 @@
  * samples 100–199, and the RMSE is √(mean over test spirals, those 100 samples and both coordinates of
  * (prediction − noise-free position)²).
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { defineExperiment, type ExperimentConfig, type ExperimentContext } from '../../cli/experiments.js';
 import { option } from '../../cli/options.js';
 import { makeSpirals, sampleObservationIndices } from '../../data/spirals.js';
+import { saveSafetensors } from '../../io/safetensors.js';
 import { LatentOde, type LatentOdeLoss, type LatentOdeOptions } from '../../models/latent-ode.js';
 import { encoderInputScale, type ObservationBatch } from '../../models/latent-ode-batch.js';
 import { LatentOdePool } from '../../models/latent-ode-pool.js';
@@ -336,6 +339,16 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       training.validate(result.completedIters, validate);
     }
     training.finish();
+    saveModel(
+      ctx,
+      `${kind}-obs${n}`,
+      model.parameters,
+      kind,
+      kind === 'latent-ode' ? modelOptions : { obsDim: 2, inputScale },
+      {
+        selected_iteration: String(training.best?.iteration ?? result.completedIters),
+      },
+    );
     if (training.best !== null) {
       (validationRmse[kind] ??= {})[String(n)] = training.best.score;
       (selectedIteration[kind] ??= {})[String(n)] = training.best.iteration;
@@ -401,6 +414,32 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     train_seconds: trainSeconds,
     final_loss: finalLoss,
   };
+}
+
+/**
+ * Writes the parameters a model is evaluated with to `models/<name>.safetensors` in the run directory: one F64
+ * tensor `theta`, and as metadata the model class (`model`: 'latent-ode' or 'rnn') and its constructor options
+ * as JSON (`options`), so that `new LatentOde(JSON.parse(options), rng)` followed by `parameters.set(theta)`
+ * rebuilds it; `metadata` adds entries. Lists the directory under `models` in the run's outputs.
+ */
+export function saveModel(
+  ctx: ExperimentContext,
+  name: string,
+  parameters: Float64Array,
+  kind: 'latent-ode' | 'rnn',
+  options: object,
+  metadata: Record<string, string> = {},
+): string {
+  const dir = ctx.runDir.file('models');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.safetensors`);
+  saveSafetensors(file, [{ name: 'theta', dtype: 'F64', shape: [parameters.length], data: parameters }], {
+    model: kind,
+    options: JSON.stringify(options),
+    ...metadata,
+  });
+  ctx.recordOutput('models', dir);
+  return file;
 }
 
 /** One latent-ODE training step, on `threads` threads (a worker pool when more than one). */

@@ -261,6 +261,29 @@ describe('LatentOde and RnnBaseline', () => {
     expect(() => model.lossAndGradient(b, new Rng(7), 6)).toThrow(/consistencyWeight must be in \[0, 5\]/);
   });
 
+  it('consistencyMinLater lowers the split range so the later part keeps that many observations', () => {
+    // Rows of 20 observations: with at least 12 later, the range [0.1, 0.9] becomes [0.1, 0.4].
+    const series = [0, 1, 2].map((r) => ({
+      times: Array.from({ length: 20 }, (_, k) => 0.05 * (k + 1) + 0.01 * r),
+      values: Array.from({ length: 40 }, (_, i) => Math.sin(0.3 * i + r)),
+    }));
+    const b = batchFromSeries(series, 2);
+    const make = (consistencySplits: [number, number], consistencyMinLater: number) =>
+      new LatentOde({ obsDim: 2, consistency: 5, consistencySplits, consistencyMinLater }, new Rng(4));
+    const clamped = make([0.1, 0.9], 12);
+    const narrow = make([0.1, 0.4], 1);
+    const wide = make([0.1, 0.9], 1);
+    expect(make([0.1, 0.9], 12).consistencyMinLater).toBe(12);
+    for (const u of [0, 0.5, 0.999]) {
+      const noise = clamped.drawNoise(3, new Rng(9));
+      noise.splits.fill(u);
+      const c = clamped.lossAndGradientWith(b, noise, 3).consistency;
+      expect(narrow.lossAndGradientWith(b, noise, 3).consistency).toBe(c);
+      if (u > 0) expect(wide.lossAndGradientWith(b, noise, 3).consistency).not.toBe(c);
+    }
+    expect(() => make([0.1, 0.9], 0)).toThrow(/consistencyMinLater must be an integer >= 1, got 0/);
+  });
+
   it('with linear skips in the decoder and the dynamics the gradient matches finite differences, and zero skips change nothing', () => {
     const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.07 };
     for (const poisson of [false, true]) {
@@ -837,7 +860,7 @@ describe('neuralode train latent-ode', () => {
 
   it('--refine: the RMSE of refined initial states, with the encoder-mean RMSE alongside; --refine 0 gives the latter', async () => {
     // Without validation both runs evaluate their last iterate, which --refine does not change.
-    const common = ['--validation-spirals', '0'];
+    const common = ['--validation-spirals', '0', '--consistency-min-later', '5'];
     const refined = await cli(...smallRun(path.join(tmp, 'refine10'), '4', ...common));
     const plain = await cli(...smallRun(path.join(tmp, 'refine0'), '4', ...common, '--refine', '0'));
     expect([refined.code, plain.code]).toEqual([0, 0]);
@@ -855,6 +878,7 @@ describe('neuralode train latent-ode', () => {
     const rebuilt = new LatentOde(JSON.parse(saved.metadata.options), new Rng(99));
     expect(rebuilt.parameters.length).toBe(theta.length);
     expect(rebuilt.encoderInputScale.length).toBe(3);
+    expect(rebuilt.consistencyMinLater).toBe(5);
     expect(JSON.parse(plain.stdout).outputs.models).toBe(path.join(tmp, 'refine0', 'models'));
   });
 

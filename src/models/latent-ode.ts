@@ -72,6 +72,13 @@ export interface LatentOdeOptions {
    */
   readonly consistencySplits?: readonly [number, number];
   /**
+   * The later part encoded for the consistency term keeps at least this many of a row's m observations
+   * (default 12): the split range's upper end is lowered, row by row, to (m − n)/m (not below its lower
+   * end). Short later parts give noisy encodings as targets; with 30 observations per row and the range
+   * [0.1, 0.9] a split could leave three.
+   */
+  readonly consistencyMinLater?: number;
+  /**
    * Factors applied to the recognition RNN's inputs: one per observed variable, then one for the time gap
    * (default all 1). Inputs of order one keep the RNN's tanh units out of saturation and its gradients
    * tame; the experiments set them from the data (1/std of each variable, 1/the mean gap).
@@ -256,6 +263,7 @@ export class LatentOde {
   readonly activation: Activation;
   readonly consistency: number;
   readonly consistencySplits: readonly [number, number];
+  readonly consistencyMinLater: number;
   readonly encoderInputScale: readonly number[];
   readonly encoderPrefix: readonly [number, number];
   readonly parameters: Float64Array;
@@ -293,6 +301,12 @@ export class LatentOde {
     if (!(lo >= 0 && hi <= 1 && lo <= hi)) {
       throw new RangeError(
         `LatentOde: consistencySplits must satisfy 0 <= lo <= hi <= 1, got [${lo}, ${hi}]`,
+      );
+    }
+    this.consistencyMinLater = options.consistencyMinLater ?? 12;
+    if (!(Number.isInteger(this.consistencyMinLater) && this.consistencyMinLater >= 1)) {
+      throw new RangeError(
+        `LatentOde: consistencyMinLater must be an integer >= 1, got ${this.consistencyMinLater}`,
       );
     }
     this.encoderPrefix = options.encoderPrefix ?? [1, 1];
@@ -971,7 +985,8 @@ export class LatentOde {
     for (let r = 0; r < rows; r++) {
       let m = 0;
       while (m < slots && index[r * slots + m] >= 0) m++;
-      const [lo, hi] = this.consistencySplits;
+      const [lo, top] = this.consistencySplits;
+      const hi = m > 0 ? Math.max(lo, Math.min(top, (m - this.consistencyMinLater) / m)) : top;
       const k = m >= 4 ? Math.min(m - 1, Math.max(1, Math.floor(m * (lo + (hi - lo) * splits[r])))) : -1;
       split[r] = k;
       const len = k < 0 ? 0 : m - k;

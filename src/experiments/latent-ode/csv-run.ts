@@ -93,6 +93,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     decoderActivation: config.decoderActivation,
     ...linearSkipOptions(config),
     consistency: config.consistency,
+    consistencyMinLater: config.consistencyMinLater,
     encoderInputScale: encoderInputScale(batchFromSeries(scaled, D)),
   };
   const model = new LatentOde(modelOptions, rng);

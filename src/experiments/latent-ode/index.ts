@@ -112,6 +112,12 @@ const OPTIONS = {
     300,
     { min: 0 },
   ),
+  consistencyMinLater: option.integer(
+    '--consistency-min-later <n>',
+    'observations the later part encoded for the consistency term keeps at least (see docs/latent-ode.md)',
+    12,
+    { min: 1 },
+  ),
   consistencyStart: option.integer(
     '--consistency-start <n>',
     'iteration at which the consistency term starts (the plain ELBO before it)',
@@ -256,6 +262,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       decoderActivation: config.decoderActivation,
       ...linearSkipOptions(config),
       consistency: config.consistency,
+      consistencyMinLater: config.consistencyMinLater,
       encoderInputScale: inputScale,
     };
     const model =

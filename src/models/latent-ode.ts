@@ -21,6 +21,7 @@
  * of a pass lives in a {@link Workspace} in feature-major layout (see feature-major.ts), so each layer over
  * the batch is one WebAssembly SIMD matrix product; reparameterisation noise comes from the seeded Rng.
  */
+import { luFactor, luSolve } from '../linalg/lu.js';
 import type { Rng } from '../random/index.js';
 import { Workspace } from '../tensor/workspace.js';
 import {
@@ -1175,6 +1176,7 @@ export class LatentOde {
     const trialResiduals = new Float64Array(rows * M);
     const A = new Float64Array(L * L);
     const b = new Float64Array(L);
+    const pivots = new Int32Array(L);
     let done = 0;
     while (done < iterations && activeCount > 0) {
       done++;
@@ -1211,7 +1213,8 @@ export class LatentOde {
           }
         }
         for (let p = 0; p < L; p++) A[p * L + p] *= 1 + damping[r];
-        if (solveSymmetric(A, b, L)) {
+        if (luFactor(A, L, pivots) < 0) {
+          luSolve(A, L, pivots, b);
           for (let p = 0; p < L; p++) trial[r * L + p] += b[p];
         }
       }
@@ -1235,36 +1238,6 @@ export class LatentOde {
     }
     return { z0, iterations: done, objectiveBefore: before, objectiveAfter: after };
   }
-}
-
-/**
- * Solves the symmetric positive definite system A·x = b in place (Cholesky; A is overwritten, x returned in
- * b). Returns false, leaving b unspecified, when A is not numerically positive definite.
- */
-function solveSymmetric(A: Float64Array, b: Float64Array, n: number): boolean {
-  for (let j = 0; j < n; j++) {
-    let d = A[j * n + j];
-    for (let k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
-    if (!(d > 0)) return false;
-    d = Math.sqrt(d);
-    A[j * n + j] = d;
-    for (let i = j + 1; i < n; i++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
-      A[i * n + j] = s / d;
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= A[i * n + k] * b[k];
-    b[i] = s / A[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < n; k++) s -= A[k * n + i] * b[k];
-    b[i] = s / A[i * n + i];
-  }
-  return true;
 }
 
 /** `batch` with its slots padded to `slots` (extra slots unused). */

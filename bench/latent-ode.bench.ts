@@ -5,7 +5,8 @@
  * iteration builds the batch, evaluates the negative ELBO (or next-step loss) with its gradient and takes one
  * Adam step. Reports the median, minimum and maximum ms per iteration for 30, 50 and 100 observations per
  * trajectory, for the experiment's defaults (RK4 steps of at most 0.25) on one thread and on a
- * worker pool, and as `neuralode train latent-ode` trains it (consistency term and linear skips on).
+ * worker pool, and as `neuralode train latent-ode` trains it (consistency term and linear skips on), with the
+ * Elman encoder and with `--encoder gru`.
  * `--quick` times fewer iterations.
  */
 import { makeSpirals, sampleObservationIndices } from '../src/data/spirals.js';
@@ -30,6 +31,17 @@ const VARIANTS: readonly Variant[] = [
   {
     name: 'latent-ode, CLI defaults',
     options: { consistency: 300, consistencySplits: [0.1, 0.9], decoderSkip: true, dynamicsSkip: true },
+    threads: 2,
+  },
+  {
+    name: 'latent-ode, CLI defaults, GRU encoder',
+    options: {
+      consistency: 300,
+      consistencySplits: [0.1, 0.9],
+      decoderSkip: true,
+      dynamicsSkip: true,
+      encoder: 'gru',
+    },
     threads: 2,
   },
   { name: 'rnn', threads: 1 },

@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { enableRelaxedSimd } from '../src/cli/wasm-flags.js';
 import {
   addAffine,
+  addGru,
   addMlp,
   addRnn,
+  allocGru,
   allocRnn,
+  gruBackward,
+  gruForward,
   PackedMlp,
   PackedWeights,
   ParameterLayout,
+  packGruCell,
   packRnnCell,
   paddedWidth,
   rnnBackward,
@@ -408,4 +413,88 @@ describe('feature-major layers', () => {
     packed.unpack(ws, grad);
     expectClose(grad, finiteDifferences(theta, loss));
   });
+
+  for (const simd of MODES) {
+    it(`the GRU matches a plain recurrence with idle columns, and backpropagation through time is exact (${simd ? 'SIMD' : 'JavaScript'} kernels)`, () => {
+      const rng = new Rng(11);
+      const ws = new Workspace({ simd });
+      const layout = new ParameterLayout();
+      const inDim = 3;
+      const hidden = 5;
+      const cell = addGru(layout, inDim, hidden);
+      const theta = layout.initialise(rng);
+      // Larger weights than the initialisation, so that the gates sit away from 1/2.
+      for (let i = 0; i < theta.length; i++) theta[i] *= 3;
+      const rows = 19;
+      const steps = 4;
+      const width = paddedWidth(rows);
+      const packed = packGruCell(ws, cell);
+      const buf = allocGru(ws, cell, width, steps);
+      const inputs = new Float64Array(steps * rows * inDim);
+      for (let i = 0; i < inputs.length; i++) inputs[i] = rng.uniformIn(-1, 1);
+      for (let s = 0; s < steps; s++) {
+        for (let d = 0; d < inDim; d++) {
+          for (let r = 0; r < rows; r++)
+            ws.heap[rnnInputRow(buf, s, d) + r] = inputs[(s * rows + r) * inDim + d];
+        }
+      }
+      const inactive = Array.from({ length: steps }, (_, s) =>
+        Int32Array.from({ length: rows }, (_, r) => r).filter((r) => (r * 7 + s * 3) % 5 === 0),
+      );
+      const c = Array.from({ length: steps + 1 }, () =>
+        Float64Array.from({ length: hidden * width }, (_, i) =>
+          i % width < rows ? rng.uniformIn(-1, 1) : 0,
+        ),
+      );
+      const loss = () => {
+        packed.pack(ws, theta);
+        gruForward(ws, packed, buf, inactive);
+        let l = 0;
+        for (let s = 0; s <= steps; s++) {
+          const h = rnnState(buf, s);
+          for (let i = 0; i < hidden * width; i++) l += c[s][i] * ws.heap[h + i];
+        }
+        return l;
+      };
+      loss();
+      const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+      // Plain recurrence: z, r = σ(W·[h; x] + b), n = tanh(Wn·[r ⊙ h; x] + bn), h' = (1 − z)·n + z·h.
+      let prev = new Float64Array(rows * hidden);
+      let gatesAwayFromHalf = 0;
+      for (let s = 0; s < steps; s++) {
+        const next = new Float64Array(rows * hidden);
+        for (let r = 0; r < rows; r++) {
+          const x = inputs.subarray((s * rows + r) * inDim, (s * rows + r + 1) * inDim);
+          const hp = prev.subarray(r * hidden, (r + 1) * hidden);
+          const gate = (o: number) => {
+            let a = theta[cell.gateInput.bias + o];
+            for (let i = 0; i < inDim; i++) a += theta[cell.gateInput.weight + o * inDim + i] * x[i];
+            for (let i = 0; i < hidden; i++) a += theta[cell.gateRecurrent + o * hidden + i] * hp[i];
+            return sigmoid(a);
+          };
+          const reset = Array.from({ length: hidden }, (_, o) => gate(hidden + o));
+          for (let o = 0; o < hidden; o++) {
+            const z = gate(o);
+            if (Math.abs(z - 0.5) > 0.2) gatesAwayFromHalf++;
+            let a = theta[cell.candidateInput.bias + o];
+            for (let i = 0; i < inDim; i++) a += theta[cell.candidateInput.weight + o * inDim + i] * x[i];
+            for (let i = 0; i < hidden; i++)
+              a += theta[cell.candidateRecurrent + o * hidden + i] * reset[i] * hp[i];
+            const n = Math.tanh(a);
+            next[r * hidden + o] = inactive[s].includes(r) ? hp[o] : (1 - z) * n + z * hp[o];
+            expect(ws.heap[rnnState(buf, s + 1) + o * width + r]).toBeCloseTo(next[r * hidden + o], 14);
+          }
+        }
+        prev = next;
+      }
+      expect(gatesAwayFromHalf).toBeGreaterThan(20);
+      ws.heap.set(c[steps], buf.gA);
+      gruBackward(ws, packed, buf, inactive, (state, g) => {
+        for (let i = 0; i < hidden * width; i++) ws.heap[g + i] += c[state][i];
+      });
+      const grad = new Float64Array(theta.length);
+      packed.unpack(ws, grad);
+      expectClose(grad, finiteDifferences(theta, loss));
+    });
+  }
 });

@@ -227,6 +227,37 @@ describe('LatentOde and RnnBaseline', () => {
     });
   }
 
+  it('with a GRU encoder the gradient matches finite differences, with the consistency term and ragged rows', () => {
+    const series = [
+      {
+        times: [0.1, 0.2, 0.35, 0.5, 0.6, 0.8],
+        values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1, 0.2, 0, 0.1, 0.3, -0.2, 0.4],
+      },
+      { times: [0.05, 0.3, 0.45, 0.7, 0.75], values: [0.4, 0.1, 0.2, 0.2, -0.3, 0.5, 0, 0.1, 0.6, -0.2] },
+      { times: [0.4, 0.9], values: [0.3, 0.3, -0.5, 0.1] },
+    ];
+    const b = batchFromSeries(series, 2);
+    const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.1 };
+    const gru = new LatentOde({ ...options, encoder: 'gru', consistency: 5 }, new Rng(3));
+    const rnn = new LatentOde({ ...options, consistency: 5 }, new Rng(3));
+    expect(gru.encoderKind).toBe('gru');
+    expect(rnn.encoderKind).toBe('rnn');
+    // Gates and candidate: three times the Elman cell's weights and biases.
+    expect(gru.parameters.length - rnn.parameters.length).toBe(2 * (5 * 3 + 5 + 5 * 5));
+    const l = gru.lossAndGradient(b, new Rng(7));
+    expect(l.consistency).toBeGreaterThan(0);
+    expect(l.loss).not.toBeCloseTo(rnn.lossAndGradient(b, new Rng(7)).loss, 3);
+    expect(
+      gradientError(gru.parameters, gru.gradients, () => gru.lossAndGradient(b, new Rng(7)).loss),
+    ).toBeLessThan(1e-4);
+    // The evaluation path (encoder mean, refinement) runs the same cell as training.
+    const z0 = gru.encodeMean(b);
+    expect(z0.every(Number.isFinite)).toBe(true);
+    expect(() => new LatentOde({ obsDim: 2, encoder: 'lstm' as 'gru' }, new Rng(0))).toThrow(
+      /encoder must be 'rnn' or 'gru', got 'lstm'/,
+    );
+  });
+
   it('with the consistency term the gradient still matches finite differences, and the term is reported', () => {
     // Rows of 6 and 5 observations (the term needs at least 4), one value missing.
     const series = [
@@ -882,7 +913,7 @@ describe('neuralode train latent-ode', () => {
     expect(JSON.parse(plain.stdout).outputs.models).toBe(path.join(tmp, 'refine0', 'models'));
   });
 
-  it('--consistency, --decoder-activation and --linear-skip reach the model', async () => {
+  it('--consistency, --decoder-activation, --linear-skip and --encoder reach the model', async () => {
     const run = async (name: string, ...extra: string[]) => {
       const out = path.join(tmp, name);
       const r = await cli(...smallRun(out, '3', ...extra));
@@ -909,6 +940,7 @@ describe('neuralode train latent-ode', () => {
     const relu = await run('relu', '--consistency', '0', '--decoder-activation', 'relu');
     const decoderOnly = await run('decoder-skip', '--consistency', '0', '--linear-skip', 'decoder');
     const none = await run('no-skip', '--consistency', '0', '--linear-skip', 'none');
+    const gated = await run('gated', '--consistency', '0', '--encoder', 'gru');
     for (const m of plain.metrics) expect(m.consistency).toBeUndefined();
     for (const m of consistent.metrics) expect(m.consistency).toBeGreaterThan(0);
     // Weight 0 up to --consistency-start, then a ramp that reaches --consistency after --consistency-ramp.
@@ -920,6 +952,8 @@ describe('neuralode train latent-ode', () => {
     // The skips' weights come last in θ: 4·2 + 2 for the decoder's, 4·4 + 4 for the dynamics'.
     expect(plain.theta.length).toBe(none.theta.length + 10 + 20);
     expect(decoderOnly.theta.length).toBe(none.theta.length + 10);
+    // The GRU encoder has two more 25 × (25 + 3) + 25 blocks than the default Elman cell.
+    expect(gated.theta.length).toBe(plain.theta.length + 2 * (25 * 28 + 25));
   });
 
   it('rejects a bad --obs list naming the value', async () => {
@@ -1029,39 +1063,42 @@ describe('neuralode train latent-ode', () => {
 });
 
 describe('LatentOdePool', () => {
-  it('splits a step across worker threads with the same loss and gradient as one thread', async () => {
-    const batch = allSpiralsBatch(new Rng(21), 96, 20, 8);
-    const options = {
-      obsDim: 2,
-      latentDim: 3,
-      rnnHidden: 6,
-      odeHidden: 5,
-      decoderHidden: 5,
-      consistency: 2,
-      encoderPrefix: [0.4, 1] as const,
-    };
-    const model = new LatentOde(options, new Rng(4));
-    const single = model.lossAndGradient(batch, new Rng(8));
-    const expected = model.gradients.slice();
-    const pool = await LatentOdePool.create(options, 3);
-    try {
-      expect(pool.threads).toBe(3);
-      const split = pool.lossAndGradient(model, batch, new Rng(8));
-      expect(split.loss).toBeCloseTo(single.loss, 10);
-      expect(split.kl).toBeCloseTo(single.kl, 10);
-      expect(split.consistency).toBeCloseTo(single.consistency, 10);
-      let worst = 0;
-      for (let i = 0; i < expected.length; i++)
-        worst = Math.max(worst, Math.abs(model.gradients[i] - expected[i]));
-      expect(worst).toBeLessThan(1e-10 * (1 + Math.max(...expected.map(Math.abs))));
-      // Parameters travel with every request: a changed model gives the changed result.
-      model.parameters[0] += 0.1;
-      const moved = pool.lossAndGradient(model, batch, new Rng(8)).loss;
-      expect(moved).toBeCloseTo(model.lossAndGradient(batch, new Rng(8)).loss, 10);
-    } finally {
-      pool.close();
-    }
-    expect(() => pool.lossAndGradient(model, batch, new Rng(8))).toThrow(/closed/);
-    await expect(LatentOdePool.create(options, 0)).rejects.toThrow(/threads/);
-  });
+  for (const encoder of ['rnn', 'gru'] as const) {
+    it(`splits a step across worker threads with the same loss and gradient as one thread (${encoder} encoder)`, async () => {
+      const batch = allSpiralsBatch(new Rng(21), 96, 20, 8);
+      const options = {
+        obsDim: 2,
+        latentDim: 3,
+        rnnHidden: 6,
+        odeHidden: 5,
+        decoderHidden: 5,
+        consistency: 2,
+        encoderPrefix: [0.4, 1] as const,
+        encoder,
+      };
+      const model = new LatentOde(options, new Rng(4));
+      const single = model.lossAndGradient(batch, new Rng(8));
+      const expected = model.gradients.slice();
+      const pool = await LatentOdePool.create(options, 3);
+      try {
+        expect(pool.threads).toBe(3);
+        const split = pool.lossAndGradient(model, batch, new Rng(8));
+        expect(split.loss).toBeCloseTo(single.loss, 10);
+        expect(split.kl).toBeCloseTo(single.kl, 10);
+        expect(split.consistency).toBeCloseTo(single.consistency, 10);
+        let worst = 0;
+        for (let i = 0; i < expected.length; i++)
+          worst = Math.max(worst, Math.abs(model.gradients[i] - expected[i]));
+        expect(worst).toBeLessThan(1e-10 * (1 + Math.max(...expected.map(Math.abs))));
+        // Parameters travel with every request: a changed model gives the changed result.
+        model.parameters[0] += 0.1;
+        const moved = pool.lossAndGradient(model, batch, new Rng(8)).loss;
+        expect(moved).toBeCloseTo(model.lossAndGradient(batch, new Rng(8)).loss, 10);
+      } finally {
+        pool.close();
+      }
+      expect(() => pool.lossAndGradient(model, batch, new Rng(8))).toThrow(/closed/);
+      await expect(LatentOdePool.create(options, 0)).rejects.toThrow(/threads/);
+    });
+  }
 });

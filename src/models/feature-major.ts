@@ -438,3 +438,271 @@ export function rnnBackward(
     gPrev = t;
   }
 }
+
+/**
+ * Offsets of a gated recurrent unit's parameters in θ (the variant that applies the reset gate before the
+ * recurrent product):
+ *   z = σ(Wz·[h; x] + bz),  r = σ(Wr·[h; x] + br),  n = tanh(Wn·[r ⊙ h; x] + bn),  h' = (1 − z) ⊙ n + z ⊙ h.
+ * `gates` holds [Wz; Wr] on h (recurrent, [2·hidden, hidden]) and on x with their biases (`gateInput`);
+ * `candidate` the same for Wn. The gates let the state carry over many steps unchanged, which keeps the
+ * gradients of long sequences bounded where an Elman cell's can grow by orders of magnitude.
+ */
+export interface GruCell {
+  readonly kind: 'gru';
+  readonly inDim: number;
+  readonly hidden: number;
+  readonly gateInput: AffineLayer;
+  readonly gateRecurrent: number;
+  readonly candidateInput: AffineLayer;
+  readonly candidateRecurrent: number;
+}
+
+/** PyTorch's initialisation of a GRU: every weight and bias U(−1/√hidden, 1/√hidden). */
+export function addGru(layout: ParameterLayout, inDim: number, hidden: number): GruCell {
+  const bound = 1 / Math.sqrt(hidden);
+  const gateInput = {
+    inDim,
+    outDim: 2 * hidden,
+    weight: layout.add(2 * hidden * inDim, bound),
+    bias: layout.add(2 * hidden, bound),
+  };
+  const gateRecurrent = layout.add(2 * hidden * hidden, bound);
+  const candidateInput = {
+    inDim,
+    outDim: hidden,
+    weight: layout.add(hidden * inDim, bound),
+    bias: layout.add(hidden, bound),
+  };
+  const candidateRecurrent = layout.add(hidden * hidden, bound);
+  return { kind: 'gru', inDim, hidden, gateInput, gateRecurrent, candidateInput, candidateRecurrent };
+}
+
+/** A GRU's packed weights: [Wz; Wr | Uz; Ur | b] and [Wn | Un | bn], both for blocks of hidden + inDim + 1 rows. */
+export interface PackedGru {
+  readonly gates: PackedWeights;
+  readonly candidate: PackedWeights;
+  readonly K: number;
+  pack(ws: Workspace, theta: Float64Array): void;
+  unpack(ws: Workspace, grad: Float64Array): void;
+}
+
+export function packGruCell(ws: Workspace, cell: GruCell): PackedGru {
+  const { hidden, inDim } = cell;
+  const K = hidden + inDim + 1;
+  const gates = new PackedWeights(
+    ws,
+    2 * hidden,
+    K,
+    [
+      { column: 0, width: hidden, theta: cell.gateRecurrent, rowStride: hidden },
+      { column: hidden, width: inDim, theta: cell.gateInput.weight, rowStride: inDim },
+    ],
+    cell.gateInput.bias,
+  );
+  const candidate = new PackedWeights(
+    ws,
+    hidden,
+    K,
+    [
+      { column: 0, width: hidden, theta: cell.candidateRecurrent, rowStride: hidden },
+      { column: hidden, width: inDim, theta: cell.candidateInput.weight, rowStride: inDim },
+    ],
+    cell.candidateInput.bias,
+  );
+  return {
+    gates,
+    candidate,
+    K,
+    pack(w, theta) {
+      gates.pack(w, theta);
+      candidate.pack(w, theta);
+    },
+    unpack(w, grad) {
+      gates.unpack(w, grad);
+      candidate.unpack(w, grad);
+    },
+  };
+}
+
+/**
+ * Buffers of a GRU run over `steps` steps. The blocks are laid out as an Elman cell's ({@link RnnBuffers}:
+ * block s = [h_s; x_s; 1], so {@link rnnInputRow} and {@link rnnState} apply), and each step also keeps its
+ * gates [z; r] ([2·hidden, width]), its candidate input block [r ⊙ h_s; x_s; 1] and its candidate n.
+ */
+export interface GruBuffers extends RnnBuffers {
+  readonly gates: number;
+  readonly candidateBlocks: number;
+  readonly candidate: number;
+  /** Scratch for the gate gradients [2·hidden, width] and the candidate's pre-activation gradient. */
+  readonly gGates: number;
+  readonly gCandidate: number;
+  readonly gBlock: number;
+}
+
+export function allocGru(ws: Workspace, cell: GruCell, width: number, steps: number): GruBuffers {
+  const { hidden, inDim } = cell;
+  const K = hidden + inDim + 1;
+  const blocks = ws.alloc((steps + 1) * K * width);
+  const candidateBlocks = ws.alloc(Math.max(1, steps) * K * width);
+  for (let s = 0; s <= steps; s++) {
+    const ones = blocks + (s * K + K - 1) * width;
+    ws.heap.fill(1, ones, ones + width);
+    if (s < steps) {
+      const c = candidateBlocks + (s * K + K - 1) * width;
+      ws.heap.fill(1, c, c + width);
+    }
+  }
+  return {
+    hidden,
+    inDim,
+    K,
+    width,
+    steps,
+    blocks,
+    gA: ws.alloc(hidden * width),
+    gB: ws.alloc(hidden * width),
+    gates: ws.alloc(Math.max(1, steps) * 2 * hidden * width),
+    candidateBlocks,
+    candidate: ws.alloc(Math.max(1, steps) * hidden * width),
+    gGates: ws.alloc(2 * hidden * width),
+    gCandidate: ws.alloc(hidden * width),
+    gBlock: ws.alloc(hidden * width),
+  };
+}
+
+/** Runs the GRU from h_0 = 0; idle columns of a step keep their state, as in {@link rnnForward}. */
+export function gruForward(
+  ws: Workspace,
+  cell: PackedGru,
+  buf: GruBuffers,
+  inactive: readonly Int32Array[] | null,
+): void {
+  const { hidden, inDim, K, width, steps } = buf;
+  const H = hidden * width;
+  const h0 = rnnState(buf, 0);
+  ws.heap.fill(0, h0, h0 + H);
+  for (let s = 0; s < steps; s++) {
+    const prev = rnnState(buf, s);
+    const next = rnnState(buf, s + 1);
+    const gates = buf.gates + s * 2 * H;
+    const block = buf.candidateBlocks + s * K * width;
+    const n = buf.candidate + s * H;
+    // [z; r] = σ(a) = (1 + tanh(a/2))/2.
+    cell.gates.forward(ws, prev, width, gates);
+    ws.scale(2 * H, 0.5, gates, gates);
+    ws.tanh(2 * H, gates, gates);
+    ws.affine(2 * H, 0.5, 0.5, gates, gates);
+    // Candidate block [r ⊙ h; x; 1].
+    ws.mul(H, gates + H, prev, block);
+    const h = ws.heap;
+    h.copyWithin(block + H, prev + H, prev + H + inDim * width);
+    cell.candidate.forward(ws, block, width, n);
+    ws.tanh(H, n, n);
+    ws.lerp(H, gates, prev, n, next);
+    const idle = inactive?.[s];
+    if (idle === undefined || idle.length === 0) continue;
+    for (let i = 0; i < idle.length; i++) {
+      const c = idle[i];
+      for (let j = 0; j < hidden; j++) h[next + j * width + c] = h[prev + j * width + c];
+    }
+  }
+}
+
+/**
+ * Backpropagation through time for {@link gruForward}, with the contract of {@link rnnBackward}: on entry
+ * `buf.gA` holds dL/dh_steps, `external(s + 1, g)` may add gradient into dL/dh_{s+1}, and the weight gradients
+ * accumulate into `cell`.
+ */
+export function gruBackward(
+  ws: Workspace,
+  cell: PackedGru,
+  buf: GruBuffers,
+  inactive: readonly Int32Array[] | null,
+  external: ((state: number, g: number) => void) | null,
+): void {
+  const { hidden, K, width, steps } = buf;
+  const H = hidden * width;
+  const { gGates, gCandidate, gBlock } = buf;
+  let g = buf.gA;
+  let gPrev = buf.gB;
+  let saved = new Float64Array(0);
+  for (let s = steps - 1; s >= 0; s--) {
+    if (external !== null && s + 1 < steps) external(s + 1, g);
+    const h = ws.heap;
+    const idle = inactive?.[s];
+    const nIdle = idle === undefined ? 0 : idle.length;
+    if (nIdle > 0) {
+      // An idle column copied its state: its gradient passes straight through, and none reaches the cell.
+      if (saved.length < nIdle * hidden) saved = new Float64Array(nIdle * hidden);
+      for (let i = 0; i < nIdle; i++) {
+        const c = (idle as Int32Array)[i];
+        for (let j = 0; j < hidden; j++) {
+          saved[i * hidden + j] = h[g + j * width + c];
+          h[g + j * width + c] = 0;
+        }
+      }
+    }
+    const prev = rnnState(buf, s);
+    const gates = buf.gates + s * 2 * H;
+    const r = gates + H;
+    const block = buf.candidateBlocks + s * K * width;
+    const n = buf.candidate + s * H;
+    const gz = gGates;
+    const gr = gGates + H;
+    // h' = n + z ⊙ (h − n): dn = g ⊙ (1 − z) ⊙ (1 − n²), dz = g ⊙ (h − n) ⊙ z(1 − z), dh = g ⊙ z.
+    ws.gruGrad(H, g, gates, n, prev, gCandidate, gz, gPrev);
+    // Candidate layer: weight gradient, and the gradient at r ⊙ h.
+    cell.candidate.backward(ws, block, width, gCandidate, gBlock, hidden, false);
+    ws.gruResetGrad(H, gBlock, prev, r, gr, gPrev);
+    // Gate layer: weight gradient, and its recurrent part into dL/dh_s.
+    cell.gates.backward(ws, prev, width, gGates, s > 0 ? gPrev : -1, hidden, true);
+    if (s > 0) {
+      for (let i = 0; i < nIdle; i++) {
+        const c = (idle as Int32Array)[i];
+        for (let j = 0; j < hidden; j++) h[gPrev + j * width + c] = saved[i * hidden + j];
+      }
+    }
+    const t = g;
+    g = gPrev;
+    gPrev = t;
+  }
+}
+
+/** Either recurrent cell, with one interface for callers that offer both. */
+export type RecurrentCell = RnnCell | GruCell;
+export type PackedRecurrent = PackedWeights | PackedGru;
+
+function isGru(cell: RecurrentCell): cell is GruCell {
+  return (cell as GruCell).kind === 'gru';
+}
+
+export function packRecurrent(ws: Workspace, cell: RecurrentCell): PackedRecurrent {
+  return isGru(cell) ? packGruCell(ws, cell) : packRnnCell(ws, cell);
+}
+
+export function allocRecurrent(ws: Workspace, cell: RecurrentCell, width: number, steps: number): RnnBuffers {
+  return isGru(cell) ? allocGru(ws, cell, width, steps) : allocRnn(ws, cell, width, steps);
+}
+
+/** {@link rnnForward} or {@link gruForward}, by the packed cell's kind (buffers from {@link allocRecurrent}). */
+export function recurrentForward(
+  ws: Workspace,
+  cell: PackedRecurrent,
+  buf: RnnBuffers,
+  inactive: readonly Int32Array[] | null,
+): void {
+  if (cell instanceof PackedWeights) rnnForward(ws, cell, buf, inactive);
+  else gruForward(ws, cell, buf as GruBuffers, inactive);
+}
+
+/** {@link rnnBackward} or {@link gruBackward}, by the packed cell's kind. */
+export function recurrentBackward(
+  ws: Workspace,
+  cell: PackedRecurrent,
+  buf: RnnBuffers,
+  inactive: readonly Int32Array[] | null,
+  external: ((state: number, g: number) => void) | null,
+): void {
+  if (cell instanceof PackedWeights) rnnBackward(ws, cell, buf, inactive, external);
+  else gruBackward(ws, cell, buf as GruBuffers, inactive, external);
+}

@@ -1,7 +1,7 @@
 /**
  * Elementwise WebAssembly SIMD kernels over contiguous float64 ranges, for code that keeps its activations in
  * a {@link Workspace} (feature-major layers over many rows): the backward factors of tanh and ELU, ReLU, and the
- * vector updates of Runge–Kutta stages (ELU itself is in kernels-wasm-exp.ts). Every kernel takes a byte count
+ * vector updates of Runge–Kutta stages, and the gate algebra of a GRU (ELU itself is in kernels-wasm-exp.ts). Every kernel takes a byte count
  * that is a multiple of 64 (eight doubles, four f64x2 vectors per iteration, which keeps several independent
  * chains in flight) and byte addresses; ranges may alias exactly (in place) but must not overlap otherwise.
  */
@@ -181,6 +181,111 @@ export function scaleBody(): number[] {
   return [2, 1, I32, 1, V128, ...e.c];
 }
 
+/** affine(nbytes, alpha, beta, x, out): out ← alpha·x + beta. */
+export function affineBody(): number[] {
+  const [NBYTES, ALPHA, BETA, X, OUT, OFF, A, B] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const e = new Emitter();
+  e.get(ALPHA).simd(F64X2_SPLAT).set(A);
+  e.get(BETA).simd(F64X2_SPLAT).set(B);
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, OUT, OFF);
+    e.get(A);
+    at(e, X, OFF).loadAt(o);
+    e.simd(F64X2_MUL);
+    e.get(B).simd(F64X2_ADD);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [2, 1, I32, 2, V128, ...e.c];
+}
+
+/** mul(nbytes, x, y, out): out ← x·y elementwise. */
+export function mulBody(): number[] {
+  const [NBYTES, X, Y, OUT, OFF] = [0, 1, 2, 3, 4];
+  const e = new Emitter();
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, OUT, OFF);
+    at(e, X, OFF).loadAt(o);
+    at(e, Y, OFF).loadAt(o);
+    e.simd(F64X2_MUL);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [1, 1, I32, ...e.c];
+}
+
+/** lerp(nbytes, z, a, b, out): out ← b + z·(a − b) elementwise (a GRU's state update, z its update gate). */
+export function lerpBody(): number[] {
+  const [NBYTES, Z, A, B, OUT, OFF] = [0, 1, 2, 3, 4, 5];
+  const e = new Emitter();
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, OUT, OFF);
+    at(e, B, OFF).loadAt(o);
+    at(e, Z, OFF).loadAt(o);
+    at(e, A, OFF).loadAt(o);
+    at(e, B, OFF).loadAt(o);
+    e.simd(F64X2_SUB).simd(F64X2_MUL).simd(F64X2_ADD);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [1, 1, I32, ...e.c];
+}
+
+/**
+ * gruGrad(nbytes, g, z, n, h, gn, gz, gh): the backward factors of h' = n + z·(h − n) with n = tanh(·) and
+ * z = σ(·), from g = dL/dh': gn ← g·(1 − z)·(1 − n²), gz ← g·(h − n)·z·(1 − z), gh ← g·z.
+ */
+export function gruGradBody(): number[] {
+  const [NBYTES, G, Z, N, H, GN, GZ, GH, OFF, GV, ZV, NV] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const e = new Emitter();
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, G, OFF).loadAt(o).set(GV);
+    at(e, Z, OFF).loadAt(o).set(ZV);
+    at(e, N, OFF).loadAt(o).set(NV);
+    at(e, GN, OFF);
+    e.get(GV);
+    splat(e, 1).get(ZV).simd(F64X2_SUB).simd(F64X2_MUL);
+    splat(e, 1).get(NV).get(NV).simd(F64X2_MUL).simd(F64X2_SUB).simd(F64X2_MUL);
+    e.storeAt(o);
+    at(e, GZ, OFF);
+    e.get(GV);
+    at(e, H, OFF).loadAt(o).get(NV).simd(F64X2_SUB).simd(F64X2_MUL);
+    e.get(ZV).simd(F64X2_MUL);
+    splat(e, 1).get(ZV).simd(F64X2_SUB).simd(F64X2_MUL);
+    e.storeAt(o);
+    at(e, GH, OFF);
+    e.get(GV).get(ZV).simd(F64X2_MUL);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [2, 1, I32, 3, V128, ...e.c];
+}
+
+/**
+ * gruResetGrad(nbytes, gb, h, r, gr, gh): the backward factors of b = r·h with r = σ(·), from gb = dL/db:
+ * gr ← gb·h·r·(1 − r), gh ← gh + gb·r.
+ */
+export function gruResetGradBody(): number[] {
+  const [NBYTES, GB, H, R, GR, GH, OFF, BV, RV] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const e = new Emitter();
+  vectorLoop(e, NBYTES, OFF, (_v, o) => {
+    at(e, GB, OFF).loadAt(o).set(BV);
+    at(e, R, OFF).loadAt(o).set(RV);
+    at(e, GR, OFF);
+    e.get(BV);
+    at(e, H, OFF).loadAt(o).simd(F64X2_MUL);
+    e.get(RV).simd(F64X2_MUL);
+    splat(e, 1).get(RV).simd(F64X2_SUB).simd(F64X2_MUL);
+    e.storeAt(o);
+    at(e, GH, OFF);
+    at(e, GH, OFF).loadAt(o);
+    e.get(BV).get(RV).simd(F64X2_MUL).simd(F64X2_ADD);
+    e.storeAt(o);
+  });
+  e.op(0x0b);
+  return [2, 1, I32, 2, V128, ...e.c];
+}
+
 /** Parameter types of the kernels above, by name. */
 export const ELEMENTWISE_KERNELS = {
   elu: { params: [I32, I32, I32], body: eluBody },
@@ -191,6 +296,11 @@ export const ELEMENTWISE_KERNELS = {
   axpyv: { params: [I32, F64, I32, I32], body: axpyBody },
   addScaled: { params: [I32, I32, F64, I32, I32], body: addScaledBody },
   scale: { params: [I32, F64, I32, I32], body: scaleBody },
+  affine: { params: [I32, F64, F64, I32, I32], body: affineBody },
+  mul: { params: [I32, I32, I32, I32], body: mulBody },
+  lerp: { params: [I32, I32, I32, I32, I32], body: lerpBody },
+  gruGrad: { params: [I32, I32, I32, I32, I32, I32, I32, I32], body: gruGradBody },
+  gruResetGrad: { params: [I32, I32, I32, I32, I32, I32], body: gruResetGradBody },
   dots: { params: [I32, I32, I32, I32, I32, I32, I32], body: () => dotsBody() },
 } as const;
 

@@ -49,6 +49,20 @@ interface WorkspaceKernels {
   readonly axpyv: (nbytes: number, alpha: number, x: number, y: number) => void;
   readonly addScaled: (nbytes: number, x: number, alpha: number, y: number, out: number) => void;
   readonly scale: (nbytes: number, alpha: number, x: number, out: number) => void;
+  readonly affine: (nbytes: number, alpha: number, beta: number, x: number, out: number) => void;
+  readonly mul: (nbytes: number, x: number, y: number, out: number) => void;
+  readonly lerp: (nbytes: number, z: number, a: number, b: number, out: number) => void;
+  readonly gruGrad: (
+    nbytes: number,
+    g: number,
+    z: number,
+    n: number,
+    h: number,
+    gn: number,
+    gz: number,
+    gh: number,
+  ) => void;
+  readonly gruResetGrad: (nbytes: number, gb: number, h: number, r: number, gr: number, gh: number) => void;
   readonly mem: WasmMemory;
 }
 
@@ -317,6 +331,88 @@ export class Workspace {
     }
     const h = this.heap;
     for (let i = 0; i < n; i++) h[out + i] = alpha * h[x + i];
+  }
+
+  /** out ← alpha·x + beta. */
+  affine(n: number, alpha: number, beta: number, x: number, out: number): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.affine(n * 8, alpha, beta, x * 8, out * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) h[out + i] = alpha * h[x + i] + beta;
+  }
+
+  /** out ← x·y elementwise. */
+  mul(n: number, x: number, y: number, out: number): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.mul(n * 8, x * 8, y * 8, out * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) h[out + i] = h[x + i] * h[y + i];
+  }
+
+  /** out ← b + z·(a − b) elementwise. */
+  lerp(n: number, z: number, a: number, b: number, out: number): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.lerp(n * 8, z * 8, a * 8, b * 8, out * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) h[out + i] = h[b + i] + h[z + i] * (h[a + i] - h[b + i]);
+  }
+
+  /**
+   * The backward factors of a GRU's update h' = n + z·(h − n), from g = dL/dh' and the candidate n and update
+   * gate z as activations: gn ← g·(1 − z)·(1 − n²), gz ← g·(h − n)·z·(1 − z), gh ← g·z.
+   */
+  gruGrad(
+    n: number,
+    g: number,
+    z: number,
+    cand: number,
+    hp: number,
+    gn: number,
+    gz: number,
+    gh: number,
+  ): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.gruGrad(n * 8, g * 8, z * 8, cand * 8, hp * 8, gn * 8, gz * 8, gh * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) {
+      const gi = h[g + i];
+      const zi = h[z + i];
+      const ni = h[cand + i];
+      h[gn + i] = gi * (1 - zi) * (1 - ni * ni);
+      h[gz + i] = gi * (h[hp + i] - ni) * zi * (1 - zi);
+      h[gh + i] = gi * zi;
+    }
+  }
+
+  /**
+   * The backward factors of a GRU's reset product b = r·h, from gb = dL/db and the reset gate r as an
+   * activation: gr ← gb·h·r·(1 − r), gh ← gh + gb·r.
+   */
+  gruResetGrad(n: number, gb: number, hp: number, r: number, gr: number, gh: number): void {
+    checkLength(n);
+    if (this.k !== null) {
+      this.k.gruResetGrad(n * 8, gb * 8, hp * 8, r * 8, gr * 8, gh * 8);
+      return;
+    }
+    const h = this.heap;
+    for (let i = 0; i < n; i++) {
+      const b = h[gb + i];
+      const ri = h[r + i];
+      h[gr + i] = b * h[hp + i] * ri * (1 - ri);
+      h[gh + i] += b * ri;
+    }
   }
 }
 

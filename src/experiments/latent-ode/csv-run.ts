@@ -86,6 +86,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
   const rng = ctx.rng;
   const modelOptions = {
     obsDim: D,
+    encoder: config.encoder,
     activation: config.activation,
     poisson: config.poisson,
     observationStd: config.observationStd,

@@ -90,6 +90,12 @@ const OPTIONS = {
     min: 0,
     exclusiveMin: true,
   }),
+  encoder: option.choice(
+    '--encoder <cell>',
+    "the recognition network's recurrent cell: the paper's Elman RNN, or a gated recurrent unit",
+    'rnn',
+    ['rnn', 'gru'] as const,
+  ),
   activation: option.choice('--activation <name>', 'activation of the latent dynamics MLP', 'elu', [
     'elu',
     'tanh',
@@ -255,6 +261,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     );
     const modelOptions: LatentOdeOptions = {
       obsDim: 2,
+      encoder: config.encoder,
       activation: config.activation,
       poisson: config.poisson,
       observationStd: config.observationStd,

@@ -2,8 +2,9 @@
  * The latent ODE of Chen et al., "Neural Ordinary Differential Equations" (NeurIPS 2018), section 5: a
  * variational autoencoder whose latent trajectory solves dz/dt = f(z).
  *
- * - Recognition network: an Elman RNN run backwards in time over a row's observations with input
- *   [x_k, t_k − t_{k−1}] (t_{−1} = t0), whose final state gives the mean and log-variance of q(z(t0)).
+ * - Recognition network: an Elman RNN (or, with `encoder: 'gru'`, a GRU) run backwards in time over a row's
+ *   observations with input [x_k, t_k − t_{k−1}] (t_{−1} = t0), whose final state gives the mean and
+ *   log-variance of q(z(t0)).
  * - Dynamics f: an ELU (or tanh) MLP latent → hidden → … → latent (`odeLayers` hidden layers); one ODE solve
  *   (classical RK4, steps no longer than `maxStep`, cubic Hermite dense output) gives the states at the
  *   sorted union of the batch's observation times, and each row gathers its own times.

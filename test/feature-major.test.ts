@@ -15,6 +15,7 @@ import {
   packGruCell,
   packRnnCell,
   paddedWidth,
+  type RnnBuffers,
   rnnBackward,
   rnnForward,
   rnnInputRow,
@@ -26,6 +27,49 @@ import { Workspace, workspaceModuleBytes, workspaceSimdAvailable } from '../src/
 
 function fillRandom(ws: Workspace, at: number, n: number, rng: Rng, scale = 1): void {
   for (let i = 0; i < n; i++) ws.heap[at + i] = scale * rng.uniformIn(-1, 1);
+}
+
+/**
+ * A recurrent cell's test case over `buf`: random inputs written into every step, a schedule of idle
+ * columns, and L = Σ_s c_s · h_s over every state with random c (zero in the padding columns). `loss` runs
+ * `forward` and returns L; `seed` starts backpropagation with dL/dh_steps and `addTarget` is the `external`
+ * callback that adds dL/dh_s for the earlier states.
+ */
+function recurrentCase(
+  ws: Workspace,
+  buf: RnnBuffers,
+  rows: number,
+  rng: Rng,
+  forward: (inactive: Int32Array[]) => void,
+) {
+  const { inDim, hidden, width, steps } = buf;
+  const inputs = new Float64Array(steps * rows * inDim);
+  for (let i = 0; i < inputs.length; i++) inputs[i] = rng.uniformIn(-1, 1);
+  for (let s = 0; s < steps; s++) {
+    for (let d = 0; d < inDim; d++) {
+      for (let r = 0; r < rows; r++) ws.heap[rnnInputRow(buf, s, d) + r] = inputs[(s * rows + r) * inDim + d];
+    }
+  }
+  const inactive = Array.from({ length: steps }, (_, s) =>
+    Int32Array.from({ length: rows }, (_, r) => r).filter((r) => (r * 7 + s * 3) % 5 === 0),
+  );
+  const c = Array.from({ length: steps + 1 }, () =>
+    Float64Array.from({ length: hidden * width }, (_, i) => (i % width < rows ? rng.uniformIn(-1, 1) : 0)),
+  );
+  const loss = () => {
+    forward(inactive);
+    let l = 0;
+    for (let s = 0; s <= steps; s++) {
+      const h = rnnState(buf, s);
+      for (let i = 0; i < hidden * width; i++) l += c[s][i] * ws.heap[h + i];
+    }
+    return l;
+  };
+  const seed = () => ws.heap.set(c[steps], buf.gA);
+  const addTarget = (state: number, g: number) => {
+    for (let i = 0; i < hidden * width; i++) ws.heap[g + i] += c[state][i];
+  };
+  return { inputs, inactive, loss, seed, addTarget };
 }
 
 const MODES = workspaceSimdAvailable() ? [true, false] : [false];
@@ -362,31 +406,10 @@ describe('feature-major layers', () => {
     const width = paddedWidth(rows);
     const packed = packRnnCell(ws, cell);
     const buf = allocRnn(ws, cell, width, steps);
-    const inputs = new Float64Array(steps * rows * inDim);
-    for (let i = 0; i < inputs.length; i++) inputs[i] = rng.uniformIn(-1, 1);
-    for (let s = 0; s < steps; s++) {
-      for (let d = 0; d < inDim; d++) {
-        for (let r = 0; r < rows; r++)
-          ws.heap[rnnInputRow(buf, s, d) + r] = inputs[(s * rows + r) * inDim + d];
-      }
-    }
-    const inactive = Array.from({ length: steps }, (_, s) =>
-      Int32Array.from({ length: rows }, (_, r) => r).filter((r) => (r * 7 + s * 3) % 5 === 0),
-    );
-    // L = Σ c_s · h_s over every state.
-    const c = Array.from({ length: steps + 1 }, () =>
-      Float64Array.from({ length: hidden * width }, (_, i) => (i % width < rows ? rng.uniformIn(-1, 1) : 0)),
-    );
-    const loss = () => {
+    const { inputs, inactive, loss, seed, addTarget } = recurrentCase(ws, buf, rows, rng, (inactive) => {
       packed.pack(ws, theta);
       rnnForward(ws, packed, buf, inactive);
-      let l = 0;
-      for (let s = 0; s <= steps; s++) {
-        const h = rnnState(buf, s);
-        for (let i = 0; i < hidden * width; i++) l += c[s][i] * ws.heap[h + i];
-      }
-      return l;
-    };
+    });
     loss();
     // Plain recurrence.
     let prev = new Float64Array(rows * hidden);
@@ -405,10 +428,8 @@ describe('feature-major layers', () => {
       }
       prev = next;
     }
-    ws.heap.set(c[steps], buf.gA);
-    rnnBackward(ws, packed, buf, inactive, (state, g) => {
-      for (let i = 0; i < hidden * width; i++) ws.heap[g + i] += c[state][i];
-    });
+    seed();
+    rnnBackward(ws, packed, buf, inactive, addTarget);
     const grad = new Float64Array(theta.length);
     packed.unpack(ws, grad);
     expectClose(grad, finiteDifferences(theta, loss));
@@ -430,32 +451,10 @@ describe('feature-major layers', () => {
       const width = paddedWidth(rows);
       const packed = packGruCell(ws, cell);
       const buf = allocGru(ws, cell, width, steps);
-      const inputs = new Float64Array(steps * rows * inDim);
-      for (let i = 0; i < inputs.length; i++) inputs[i] = rng.uniformIn(-1, 1);
-      for (let s = 0; s < steps; s++) {
-        for (let d = 0; d < inDim; d++) {
-          for (let r = 0; r < rows; r++)
-            ws.heap[rnnInputRow(buf, s, d) + r] = inputs[(s * rows + r) * inDim + d];
-        }
-      }
-      const inactive = Array.from({ length: steps }, (_, s) =>
-        Int32Array.from({ length: rows }, (_, r) => r).filter((r) => (r * 7 + s * 3) % 5 === 0),
-      );
-      const c = Array.from({ length: steps + 1 }, () =>
-        Float64Array.from({ length: hidden * width }, (_, i) =>
-          i % width < rows ? rng.uniformIn(-1, 1) : 0,
-        ),
-      );
-      const loss = () => {
+      const { inputs, inactive, loss, seed, addTarget } = recurrentCase(ws, buf, rows, rng, (inactive) => {
         packed.pack(ws, theta);
         gruForward(ws, packed, buf, inactive);
-        let l = 0;
-        for (let s = 0; s <= steps; s++) {
-          const h = rnnState(buf, s);
-          for (let i = 0; i < hidden * width; i++) l += c[s][i] * ws.heap[h + i];
-        }
-        return l;
-      };
+      });
       loss();
       const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
       // Plain recurrence: z, r = σ(W·[h; x] + b), n = tanh(Wn·[r ⊙ h; x] + bn), h' = (1 − z)·n + z·h.
@@ -488,10 +487,8 @@ describe('feature-major layers', () => {
         prev = next;
       }
       expect(gatesAwayFromHalf).toBeGreaterThan(20);
-      ws.heap.set(c[steps], buf.gA);
-      gruBackward(ws, packed, buf, inactive, (state, g) => {
-        for (let i = 0; i < hidden * width; i++) ws.heap[g + i] += c[state][i];
-      });
+      seed();
+      gruBackward(ws, packed, buf, inactive, addTarget);
       const grad = new Float64Array(theta.length);
       packed.unpack(ws, grad);
       expectClose(grad, finiteDifferences(theta, loss));

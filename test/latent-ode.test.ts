@@ -57,6 +57,15 @@ const SMALL_SERIES = [
   { times: [0.2, 0.5], values: [0.4, 0.1, 0.2, 0.2] },
 ];
 
+/** Rows of 6 and 5 observations (the consistency term needs at least 4), one value missing. */
+const CONSISTENCY_SERIES = [
+  {
+    times: [0.1, 0.2, 0.35, 0.5, 0.6, 0.8],
+    values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1, 0.2, 0, 0.1, 0.3, -0.2, 0.4],
+  },
+  { times: [0.05, 0.3, 0.45, 0.7, 0.75], values: [0.4, 0.1, 0.2, 0.2, -0.3, 0.5, 0, 0.1, 0.6, -0.2] },
+];
+
 describe('spiral data', () => {
   const data = makeSpirals(new Rng(3), { count: 40 });
   const T = data.times.length;
@@ -228,14 +237,8 @@ describe('LatentOde and RnnBaseline', () => {
   }
 
   it('with a GRU encoder the gradient matches finite differences, with the consistency term and ragged rows', () => {
-    const series = [
-      {
-        times: [0.1, 0.2, 0.35, 0.5, 0.6, 0.8],
-        values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1, 0.2, 0, 0.1, 0.3, -0.2, 0.4],
-      },
-      { times: [0.05, 0.3, 0.45, 0.7, 0.75], values: [0.4, 0.1, 0.2, 0.2, -0.3, 0.5, 0, 0.1, 0.6, -0.2] },
-      { times: [0.4, 0.9], values: [0.3, 0.3, -0.5, 0.1] },
-    ];
+    // The consistency rows and a row too short for the term.
+    const series = [...CONSISTENCY_SERIES, { times: [0.4, 0.9], values: [0.3, 0.3, -0.5, 0.1] }];
     const b = batchFromSeries(series, 2);
     const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.1 };
     const gru = new LatentOde({ ...options, encoder: 'gru', consistency: 5 }, new Rng(3));
@@ -259,15 +262,7 @@ describe('LatentOde and RnnBaseline', () => {
   });
 
   it('with the consistency term the gradient still matches finite differences, and the term is reported', () => {
-    // Rows of 6 and 5 observations (the term needs at least 4), one value missing.
-    const series = [
-      {
-        times: [0.1, 0.2, 0.35, 0.5, 0.6, 0.8],
-        values: [1, 0.5, Number.NaN, 0.2, 0.3, -0.1, 0.2, 0, 0.1, 0.3, -0.2, 0.4],
-      },
-      { times: [0.05, 0.3, 0.45, 0.7, 0.75], values: [0.4, 0.1, 0.2, 0.2, -0.3, 0.5, 0, 0.1, 0.6, -0.2] },
-    ];
-    const b = batchFromSeries(series, 2);
+    const b = batchFromSeries(CONSISTENCY_SERIES, 2);
     const options = { obsDim: 2, latentDim: 3, rnnHidden: 5, odeHidden: 4, decoderHidden: 4, maxStep: 0.1 };
     const model = new LatentOde({ ...options, consistency: 5 }, new Rng(3));
     const plain = new LatentOde(options, new Rng(3));

@@ -332,14 +332,26 @@ export function packRnnCell(ws: Workspace, cell: RnnCell): PackedWeights {
   );
 }
 
-export function allocRnn(ws: Workspace, cell: RnnCell, width: number, steps: number): RnnBuffers {
-  const { hidden, inDim } = cell;
-  const K = hidden + inDim + 1;
-  const blocks = ws.alloc((steps + 1) * K * width);
-  for (let s = 0; s <= steps; s++) {
+/** `count` consecutive blocks of K rows of `width`, each with its last row all ones. */
+function allocInputBlocks(ws: Workspace, count: number, K: number, width: number): number {
+  const blocks = ws.alloc(count * K * width);
+  for (let s = 0; s < count; s++) {
     const ones = blocks + (s * K + K - 1) * width;
     ws.heap.fill(1, ones, ones + width);
   }
+  return blocks;
+}
+
+/** Buffers of a cell of these sizes (an Elman cell's; a GRU's adds to them, see {@link allocGru}). */
+export function allocRnn(
+  ws: Workspace,
+  cell: Pick<RnnCell, 'hidden' | 'inDim'>,
+  width: number,
+  steps: number,
+): RnnBuffers {
+  const { hidden, inDim } = cell;
+  const K = hidden + inDim + 1;
+  const blocks = allocInputBlocks(ws, steps + 1, K, width);
   return {
     hidden,
     inDim,
@@ -362,6 +374,59 @@ export function rnnState(buf: RnnBuffers, s: number): number {
   return buf.blocks + s * buf.K * buf.width;
 }
 
+/** Columns `idle` of the state block `next` [hidden, width] keep their values from `prev`. */
+function keepIdleStates(
+  h: Float64Array,
+  idle: Int32Array | undefined,
+  hidden: number,
+  width: number,
+  prev: number,
+  next: number,
+): void {
+  if (idle === undefined) return;
+  for (let i = 0; i < idle.length; i++) {
+    const c = idle[i];
+    for (let j = 0; j < hidden; j++) h[next + j * width + c] = h[prev + j * width + c];
+  }
+}
+
+/**
+ * The backward side of {@link keepIdleStates}: an idle column copied its state, so its gradient passes
+ * straight through and none reaches the cell. `hold` moves the idle columns' gradient out of g (leaving
+ * zeros), `release` adds it into the previous state's gradient.
+ */
+class IdleGradients {
+  private saved = new Float64Array(0);
+
+  constructor(
+    private readonly hidden: number,
+    private readonly width: number,
+  ) {}
+
+  hold(h: Float64Array, idle: Int32Array | undefined, g: number): void {
+    if (idle === undefined || idle.length === 0) return;
+    const { hidden, width } = this;
+    if (this.saved.length < idle.length * hidden) this.saved = new Float64Array(idle.length * hidden);
+    const saved = this.saved;
+    for (let i = 0; i < idle.length; i++) {
+      const c = idle[i];
+      for (let j = 0; j < hidden; j++) {
+        saved[i * hidden + j] = h[g + j * width + c];
+        h[g + j * width + c] = 0;
+      }
+    }
+  }
+
+  release(h: Float64Array, idle: Int32Array | undefined, gPrev: number): void {
+    if (idle === undefined) return;
+    const { hidden, width, saved } = this;
+    for (let i = 0; i < idle.length; i++) {
+      const c = idle[i];
+      for (let j = 0; j < hidden; j++) h[gPrev + j * width + c] += saved[i * hidden + j];
+    }
+  }
+}
+
 /**
  * Runs the cell from h_0 = 0. `inactive[s]` (when given) lists the columns whose state does not change at
  * step s, which is how sequences of different lengths share one schedule.
@@ -380,13 +445,7 @@ export function rnnForward(
     const next = rnnState(buf, s + 1);
     ws.matmul(hidden, width, K, cell.w, K, 1, prev, next, false);
     ws.tanh(hidden * width, next, next);
-    const idle = inactive?.[s];
-    if (idle === undefined || idle.length === 0) continue;
-    const h = ws.heap;
-    for (let i = 0; i < idle.length; i++) {
-      const r = idle[i];
-      for (let j = 0; j < hidden; j++) h[next + j * width + r] = h[prev + j * width + r];
-    }
+    keepIdleStates(ws.heap, inactive?.[s], hidden, width, prev, next);
   }
 }
 
@@ -405,33 +464,18 @@ export function rnnBackward(
   const { hidden, K, width, steps } = buf;
   let g = buf.gA;
   let gPrev = buf.gB;
-  let saved = new Float64Array(0);
+  const idleGradients = new IdleGradients(hidden, width);
   for (let s = steps - 1; s >= 0; s--) {
     if (external !== null && s + 1 < steps) external(s + 1, g);
-    const h = ws.heap;
     const idle = inactive?.[s];
-    const nIdle = idle === undefined ? 0 : idle.length;
-    if (nIdle > 0) {
-      // An idle column copied its state: its gradient passes straight through, and none reaches the cell.
-      if (saved.length < nIdle * hidden) saved = new Float64Array(nIdle * hidden);
-      for (let i = 0; i < nIdle; i++) {
-        const r = (idle as Int32Array)[i];
-        for (let j = 0; j < hidden; j++) {
-          saved[i * hidden + j] = h[g + j * width + r];
-          h[g + j * width + r] = 0;
-        }
-      }
-    }
+    idleGradients.hold(ws.heap, idle, g);
     const next = rnnState(buf, s + 1);
     ws.tanhGrad(hidden * width, g, next);
     const prev = rnnState(buf, s);
     ws.matmulTransB(hidden, K, width, g, prev, cell.g, true);
     if (s > 0) {
       ws.matmul(hidden, width, hidden, cell.w, 1, K, g, gPrev, false);
-      for (let i = 0; i < nIdle; i++) {
-        const r = (idle as Int32Array)[i];
-        for (let j = 0; j < hidden; j++) h[gPrev + j * width + r] += saved[i * hidden + j];
-      }
+      idleGradients.release(ws.heap, idle, gPrev);
     }
     const t = g;
     g = gPrev;
@@ -540,29 +584,12 @@ export interface GruBuffers extends RnnBuffers {
 }
 
 export function allocGru(ws: Workspace, cell: GruCell, width: number, steps: number): GruBuffers {
-  const { hidden, inDim } = cell;
-  const K = hidden + inDim + 1;
-  const blocks = ws.alloc((steps + 1) * K * width);
-  const candidateBlocks = ws.alloc(Math.max(1, steps) * K * width);
-  for (let s = 0; s <= steps; s++) {
-    const ones = blocks + (s * K + K - 1) * width;
-    ws.heap.fill(1, ones, ones + width);
-    if (s < steps) {
-      const c = candidateBlocks + (s * K + K - 1) * width;
-      ws.heap.fill(1, c, c + width);
-    }
-  }
+  const base = allocRnn(ws, cell, width, steps);
+  const { hidden, K } = base;
   return {
-    hidden,
-    inDim,
-    K,
-    width,
-    steps,
-    blocks,
-    gA: ws.alloc(hidden * width),
-    gB: ws.alloc(hidden * width),
+    ...base,
+    candidateBlocks: allocInputBlocks(ws, Math.max(1, steps), K, width),
     gates: ws.alloc(Math.max(1, steps) * 2 * hidden * width),
-    candidateBlocks,
     candidate: ws.alloc(Math.max(1, steps) * hidden * width),
     gGates: ws.alloc(2 * hidden * width),
     gCandidate: ws.alloc(hidden * width),
@@ -594,17 +621,11 @@ export function gruForward(
     ws.affine(2 * H, 0.5, 0.5, gates, gates);
     // Candidate block [r ⊙ h; x; 1].
     ws.mul(H, gates + H, prev, block);
-    const h = ws.heap;
-    h.copyWithin(block + H, prev + H, prev + H + inDim * width);
+    ws.heap.copyWithin(block + H, prev + H, prev + H + inDim * width);
     cell.candidate.forward(ws, block, width, n);
     ws.tanh(H, n, n);
     ws.lerp(H, gates, prev, n, next);
-    const idle = inactive?.[s];
-    if (idle === undefined || idle.length === 0) continue;
-    for (let i = 0; i < idle.length; i++) {
-      const c = idle[i];
-      for (let j = 0; j < hidden; j++) h[next + j * width + c] = h[prev + j * width + c];
-    }
+    keepIdleStates(ws.heap, inactive?.[s], hidden, width, prev, next);
   }
 }
 
@@ -625,23 +646,11 @@ export function gruBackward(
   const { gGates, gCandidate, gBlock } = buf;
   let g = buf.gA;
   let gPrev = buf.gB;
-  let saved = new Float64Array(0);
+  const idleGradients = new IdleGradients(hidden, width);
   for (let s = steps - 1; s >= 0; s--) {
     if (external !== null && s + 1 < steps) external(s + 1, g);
-    const h = ws.heap;
     const idle = inactive?.[s];
-    const nIdle = idle === undefined ? 0 : idle.length;
-    if (nIdle > 0) {
-      // An idle column copied its state: its gradient passes straight through, and none reaches the cell.
-      if (saved.length < nIdle * hidden) saved = new Float64Array(nIdle * hidden);
-      for (let i = 0; i < nIdle; i++) {
-        const c = (idle as Int32Array)[i];
-        for (let j = 0; j < hidden; j++) {
-          saved[i * hidden + j] = h[g + j * width + c];
-          h[g + j * width + c] = 0;
-        }
-      }
-    }
+    idleGradients.hold(ws.heap, idle, g);
     const prev = rnnState(buf, s);
     const gates = buf.gates + s * 2 * H;
     const r = gates + H;
@@ -656,12 +665,8 @@ export function gruBackward(
     ws.gruResetGrad(H, gBlock, prev, r, gr, gPrev);
     // Gate layer: weight gradient, and its recurrent part into dL/dh_s.
     cell.gates.backward(ws, prev, width, gGates, s > 0 ? gPrev : -1, hidden, true);
-    if (s > 0) {
-      for (let i = 0; i < nIdle; i++) {
-        const c = (idle as Int32Array)[i];
-        for (let j = 0; j < hidden; j++) h[gPrev + j * width + c] = saved[i * hidden + j];
-      }
-    }
+    // The idle columns of gPrev are zero here (their g was held back), so adding sets them.
+    if (s > 0) idleGradients.release(ws.heap, idle, gPrev);
     const t = g;
     g = gPrev;
     gPrev = t;

@@ -334,6 +334,60 @@ describe('LatentOde and RnnBaseline', () => {
     }
   });
 
+  describe('positively homogeneous dynamics', () => {
+    const options = {
+      obsDim: 2,
+      latentDim: 3,
+      rnnHidden: 5,
+      odeHidden: 4,
+      decoderHidden: 4,
+      maxStep: 0.07,
+      decoderSkip: true,
+      dynamicsSkip: true,
+    };
+    const variants = [
+      // Bias-free ReLU MLP and skip: two hidden layers of 4, the output layer of 3 and the skip lose biases.
+      {
+        name: 'bias-free ReLU',
+        extra: { activation: 'relu' as const, dynamicsBias: false },
+        fewer: 4 + 4 + 3 + 3,
+      },
+      // ‖z‖·MLP(z/‖z‖) + A·z: only the skip loses its bias.
+      { name: '‖z‖·MLP(z/‖z‖)', extra: { homogeneousDynamics: true }, fewer: 3 },
+    ];
+    for (const { name, extra, fewer } of variants) {
+      it(`${name}: the gradient matches finite differences and the flow from c·z0 is c times the flow from z0`, () => {
+        const model = new LatentOde({ ...options, ...extra }, new Rng(2));
+        const biased = new LatentOde({ ...options, activation: extra.activation }, new Rng(2));
+        expect(biased.parameters.length - model.parameters.length).toBe(fewer);
+        for (const poisson of [false, true]) {
+          const m = new LatentOde({ ...options, ...extra, poisson }, new Rng(2));
+          expect(
+            gradientError(m.parameters, m.gradients, () => m.lossAndGradient(batch, new Rng(7)).loss),
+          ).toBeLessThan(1e-4);
+        }
+        // A linear decoder x = S·z (its MLP's output layer and the skip's bias zero; the decoder's layers come
+        // just before the skips, which are last in θ) shows the flow itself: RK4 steps and dense output
+        // included, it scales with the initial state, and with biases it does not.
+        const grid = Float64Array.from({ length: 9 }, (_, i) => 0.1 * i);
+        const z0 = Float64Array.from([0.8, -0.3, 0.5, -1.1, 0.4, 0.9]);
+        const scaled = z0.map((v) => 2.5 * v);
+        const worst = (m: LatentOde, skip: number) => {
+          const end = m.parameters.length - skip;
+          m.parameters.fill(0, end - 8 - 10, end - 8);
+          m.parameters.fill(0, end - 2, end);
+          const a = m.decode(z0, grid);
+          const b = m.decode(scaled, grid);
+          let w = 0;
+          for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(b[i] - 2.5 * a[i]));
+          return w;
+        };
+        expect(worst(model, 9)).toBeLessThan(1e-12);
+        expect(worst(biased, 12)).toBeGreaterThan(1e-3);
+      });
+    }
+  });
+
   it('with an encoder prefix the encoder reads only the first observations, the likelihood all of them', () => {
     const series = [
       {
@@ -908,7 +962,7 @@ describe('neuralode train latent-ode', () => {
     expect(JSON.parse(plain.stdout).outputs.models).toBe(path.join(tmp, 'refine0', 'models'));
   });
 
-  it('--consistency, --decoder-activation, --linear-skip and --encoder reach the model', async () => {
+  it('--consistency, --decoder-activation, --linear-skip, --encoder and --bias-free-dynamics reach the model', async () => {
     const run = async (name: string, ...extra: string[]) => {
       const out = path.join(tmp, name);
       const r = await cli(...smallRun(out, '3', ...extra));
@@ -936,6 +990,14 @@ describe('neuralode train latent-ode', () => {
     const decoderOnly = await run('decoder-skip', '--consistency', '0', '--linear-skip', 'decoder');
     const none = await run('no-skip', '--consistency', '0', '--linear-skip', 'none');
     const gated = await run('gated', '--consistency', '0', '--encoder', 'gru');
+    const homogeneous = await run(
+      'homogeneous',
+      '--consistency',
+      '0',
+      '--activation',
+      'relu',
+      '--bias-free-dynamics',
+    );
     for (const m of plain.metrics) expect(m.consistency).toBeUndefined();
     for (const m of consistent.metrics) expect(m.consistency).toBeGreaterThan(0);
     // Weight 0 up to --consistency-start, then a ramp that reaches --consistency after --consistency-ramp.
@@ -949,6 +1011,8 @@ describe('neuralode train latent-ode', () => {
     expect(decoderOnly.theta.length).toBe(none.theta.length + 10);
     // The GRU encoder has two more 25 × (25 + 3) + 25 blocks than the default Elman cell.
     expect(gated.theta.length).toBe(plain.theta.length + 2 * (25 * 28 + 25));
+    // Bias-free dynamics: 20 + 20 + 4 biases of the MLP and 4 of its skip fewer.
+    expect(homogeneous.theta.length).toBe(plain.theta.length - 48);
   });
 
   it('rejects a bad --obs list naming the value', async () => {

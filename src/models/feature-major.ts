@@ -39,7 +39,7 @@ export class ParameterLayout {
   }
 }
 
-/** Offsets of an affine layer W [out, in], b [out] in θ. */
+/** Offsets of an affine layer W [out, in], b [out] in θ (bias −1: a linear layer without bias). */
 export interface AffineLayer {
   readonly inDim: number;
   readonly outDim: number;
@@ -47,10 +47,14 @@ export interface AffineLayer {
   readonly bias: number;
 }
 
-/** PyTorch's default initialisation bound 1/√fan_in for both weight and bias. */
-export function addAffine(layout: ParameterLayout, inDim: number, outDim: number): AffineLayer {
+/**
+ * PyTorch's default initialisation bound 1/√fan_in for both weight and bias. `bias` false: no bias in θ
+ * (the packed bias column stays zero).
+ */
+export function addAffine(layout: ParameterLayout, inDim: number, outDim: number, bias = true): AffineLayer {
   const bound = 1 / Math.sqrt(inDim);
-  return { inDim, outDim, weight: layout.add(inDim * outDim, bound), bias: layout.add(outDim, bound) };
+  const weight = layout.add(inDim * outDim, bound);
+  return { inDim, outDim, weight, bias: bias ? layout.add(outDim, bound) : -1 };
 }
 
 /** Batch width for `rows` rows: rounded up to a multiple of 16. */
@@ -109,7 +113,7 @@ export class PackedWeights {
       for (const s of this.segments) {
         for (let c = 0; c < s.width; c++) h[w + o * K + s.column + c] = theta[s.theta + o * s.rowStride + c];
       }
-      h[w + o * K + K - 1] = theta[this.bias + o];
+      if (this.bias >= 0) h[w + o * K + K - 1] = theta[this.bias + o];
     }
   }
 
@@ -121,7 +125,7 @@ export class PackedWeights {
       for (const s of this.segments) {
         for (let c = 0; c < s.width; c++) grad[s.theta + o * s.rowStride + c] += h[g + o * K + s.column + c];
       }
-      grad[this.bias + o] += h[g + o * K + K - 1];
+      if (this.bias >= 0) grad[this.bias + o] += h[g + o * K + K - 1];
     }
   }
 
@@ -153,7 +157,7 @@ export type Activation = 'tanh' | 'elu' | 'relu';
 
 /**
  * An MLP x → act(W1 x + b1) → … → act(W_d h + b_d) → W_out h + b_out with `depth` hidden layers of equal
- * width and act = tanh, ELU or ReLU.
+ * width and act = tanh, ELU or ReLU (the biases b optional: {@link addMlp}).
  */
 export interface Mlp {
   readonly layers: readonly AffineLayer[];
@@ -169,11 +173,12 @@ export function addMlp(
   outDim: number,
   activation: Activation = 'tanh',
   depth = 1,
+  bias = true,
 ): Mlp {
   if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`addMlp: depth must be >= 1, got ${depth}`);
-  const layers: AffineLayer[] = [addAffine(layout, inDim, hidden)];
-  for (let l = 1; l < depth; l++) layers.push(addAffine(layout, hidden, hidden));
-  layers.push(addAffine(layout, hidden, outDim));
+  const layers: AffineLayer[] = [addAffine(layout, inDim, hidden, bias)];
+  for (let l = 1; l < depth; l++) layers.push(addAffine(layout, hidden, hidden, bias));
+  layers.push(addAffine(layout, hidden, outDim, bias));
   return { layers, width: hidden, depth, activation };
 }
 

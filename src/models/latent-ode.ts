@@ -115,6 +115,20 @@ export interface LatentOdeOptions {
    * the flow continues linearly (rotations, say) where the MLP's units saturate.
    */
   readonly dynamicsSkip?: boolean;
+  /**
+   * Bias terms in the dynamics MLP and its linear skip (default true). Without them and with `activation`
+   * 'relu' the dynamics are positively homogeneous, f(c·z) = c·f(z) for c > 0: which units are active is
+   * the same all along a ray from the origin, so the flow keeps the linear law it learned in a direction
+   * when a state moves outwards past the states it was trained on.
+   */
+  readonly dynamicsBias?: boolean;
+  /**
+   * Positively homogeneous dynamics f(z) = ‖z‖·MLP(z/‖z‖) + A·z (default false; the skip A·z, with
+   * `dynamicsSkip`, then has no bias): f(c·z) = c·f(z) for c > 0. The MLP reads only the direction of the
+   * state, a point of the unit sphere, so a state that moves outwards past the states the model was trained
+   * on asks the MLP nothing new (its direction changes little), and the flow keeps scaling as it did.
+   */
+  readonly homogeneousDynamics?: boolean;
 }
 
 /**
@@ -189,6 +203,16 @@ interface SolvePass {
   readonly acc: number;
   /** Hidden activations per evaluation slot (4·count + 1 slots when keep, else one). */
   readonly dynamicsHidden: number[][];
+  /**
+   * Homogeneous dynamics only (else empty / −1), per slot: the state's direction u = z/‖z‖ as an MLP input
+   * block [(D + 1), width] (last row ones), its norm [width] and the MLP's output m(u) [latent, width]; and
+   * two [latent, width] buffers for the backward pass.
+   */
+  readonly directions: number[];
+  readonly norms: number[];
+  readonly directionOut: number[];
+  readonly gScaled: number;
+  readonly gDirection: number;
   readonly intensityHidden: number[][];
   /** log λ per slot, [width] each (Poisson only). */
   readonly logRate: number[];
@@ -274,6 +298,7 @@ export class LatentOde {
   readonly observationStd: number;
   readonly maxStep: number;
   readonly activation: Activation;
+  readonly homogeneousDynamics: boolean;
   readonly consistency: number;
   readonly consistencySplits: readonly [number, number];
   readonly consistencyMinLater: number;
@@ -309,6 +334,7 @@ export class LatentOde {
     this.observationStd = options.observationStd ?? 0.1;
     this.maxStep = options.maxStep ?? 0.25;
     this.activation = options.activation ?? 'elu';
+    this.homogeneousDynamics = options.homogeneousDynamics ?? false;
     this.consistency = options.consistency ?? 0;
     this.consistencySplits = options.consistencySplits ?? [0.1, 0.9];
     const [lo, hi] = this.consistencySplits;
@@ -365,6 +391,7 @@ export class LatentOde {
       this.latentDim,
       this.activation,
       dims.odeLayers,
+      options.dynamicsBias ?? true,
     );
     const decoderActivation = options.decoderActivation ?? 'tanh';
     if (!['tanh', 'elu', 'relu'].includes(decoderActivation)) {
@@ -377,7 +404,14 @@ export class LatentOde {
     // Last in θ, so that a model without it keeps the layout it always had.
     const skip = options.decoderSkip === true ? addAffine(layout, this.latentDim, this.obsDim) : null;
     const dynamicsSkip =
-      options.dynamicsSkip === true ? addAffine(layout, this.latentDim, this.latentDim) : null;
+      options.dynamicsSkip === true
+        ? addAffine(
+            layout,
+            this.latentDim,
+            this.latentDim,
+            (options.dynamicsBias ?? true) && !this.homogeneousDynamics,
+          )
+        : null;
     this.layers = { encoder, head, dynamics, decoder, intensity, skip, dynamicsSkip };
     this.parameters = layout.initialise(rng);
     this.gradients = new Float64Array(layout.size);
@@ -436,8 +470,18 @@ export class LatentOde {
     const dynamicsHidden: number[][] = [];
     const intensityHidden: number[][] = [];
     const logRate: number[] = [];
+    const directions: number[] = [];
+    const norms: number[] = [];
+    const directionOut: number[] = [];
+    const L = this.latentDim;
     for (let s = 0; s < slots; s++) {
       dynamicsHidden.push(packed.dynamics.allocHidden(ws, width));
+      if (this.homogeneousDynamics) {
+        directions.push(ws.alloc(block));
+        ws.heap.fill(1, directions[s] + D * width, directions[s] + block);
+        norms.push(ws.alloc(width));
+        directionOut.push(ws.alloc(L * width));
+      }
       if (packed.intensity !== null) {
         intensityHidden.push(packed.intensity.allocHidden(ws, width));
         logRate.push(ws.alloc(width));
@@ -456,6 +500,11 @@ export class LatentOde {
       k: ws.alloc(n),
       acc: ws.alloc(n),
       dynamicsHidden,
+      directions,
+      norms,
+      directionOut,
+      gScaled: keep && this.homogeneousDynamics ? ws.alloc(L * width) : -1,
+      gDirection: keep && this.homogeneousDynamics ? ws.alloc(L * width) : -1,
       intensityHidden,
       logRate,
       ys,
@@ -582,7 +631,18 @@ export class LatentOde {
     out: number,
     slot: number,
   ): void {
-    packed.dynamics.forward(ws, y, width, ode.dynamicsHidden[slot], out);
+    if (this.homogeneousDynamics) {
+      // f = ‖y‖·m(y/‖y‖): the MLP reads the direction only.
+      const L = this.latentDim;
+      const rho = ode.norms[slot];
+      const u = ode.directions[slot];
+      ws.columnNorms(L, width, y, rho);
+      ws.scaleColumns(L, width, y, rho, u, true);
+      packed.dynamics.forward(ws, u, width, ode.dynamicsHidden[slot], ode.directionOut[slot]);
+      ws.scaleColumns(L, width, ode.directionOut[slot], rho, out);
+    } else {
+      packed.dynamics.forward(ws, y, width, ode.dynamicsHidden[slot], out);
+    }
     packed.dynamicsSkip?.forward(ws, y, width, out, true);
     if (packed.intensity === null) return;
     const logRate = ode.logRate[slot];
@@ -605,7 +665,15 @@ export class LatentOde {
     accumulate: boolean,
   ): void {
     const L = this.latentDim;
-    packed.dynamics.backward(ws, y, width, ode.dynamicsHidden[slot], gOut, gIn, L, accumulate);
+    if (this.homogeneousDynamics) {
+      const rho = ode.norms[slot];
+      const u = ode.directions[slot];
+      ws.scaleColumns(L, width, gOut, rho, ode.gScaled);
+      packed.dynamics.backward(ws, u, width, ode.dynamicsHidden[slot], ode.gScaled, ode.gDirection, L, false);
+      ws.homogeneousGrad(L, width, gOut, ode.directionOut[slot], u, rho, ode.gDirection, gIn, accumulate);
+    } else {
+      packed.dynamics.backward(ws, y, width, ode.dynamicsHidden[slot], gOut, gIn, L, accumulate);
+    }
     packed.dynamicsSkip?.backward(ws, y, width, gOut, gIn, L, true);
     if (packed.intensity === null) return;
     const h = ws.heap;

@@ -414,6 +414,66 @@ export class Workspace {
       h[gh + i] += b * ri;
     }
   }
+
+  /**
+   * Column norms of x [rows, width]: out[c] = √(Σ_j x[j, c]² + 10⁻³⁰) (the tiny term keeps a zero column's
+   * norm positive; for any other column it is lost to rounding).
+   */
+  columnNorms(rows: number, width: number, x: number, out: number): void {
+    const h = this.heap;
+    h.fill(1e-30, out, out + width);
+    for (let j = 0; j < rows; j++) {
+      const row = x + j * width;
+      for (let c = 0; c < width; c++) h[out + c] += h[row + c] * h[row + c];
+    }
+    for (let c = 0; c < width; c++) h[out + c] = Math.sqrt(h[out + c]);
+  }
+
+  /** out[j, c] = x[j, c]·s[c] for x [rows, width] (`divide`: x[j, c] / s[c]). */
+  scaleColumns(rows: number, width: number, x: number, s: number, out: number, divide = false): void {
+    const h = this.heap;
+    for (let j = 0; j < rows; j++) {
+      const a = x + j * width;
+      const o = out + j * width;
+      if (divide) for (let c = 0; c < width; c++) h[o + c] = h[a + c] / h[s + c];
+      else for (let c = 0; c < width; c++) h[o + c] = h[a + c] * h[s + c];
+    }
+  }
+
+  /**
+   * Backward of f(y) = ρ·m(u), u = y/ρ, ρ = ‖y‖ per column, for [rows, width] blocks: given g = dL/df, m,
+   * u, ρ and gu = (∂m/∂u)ᵀ(ρ·g), adds (or, unless `accumulate`, writes) dL/dy = gu/ρ + u·(g·m − u·gu/ρ) to
+   * gIn, the dot products taken over each column's rows.
+   */
+  homogeneousGrad(
+    rows: number,
+    width: number,
+    g: number,
+    m: number,
+    u: number,
+    rho: number,
+    gu: number,
+    gIn: number,
+    accumulate: boolean,
+  ): void {
+    const h = this.heap;
+    for (let c = 0; c < width; c++) {
+      const inv = 1 / h[rho + c];
+      let gm = 0;
+      let ugu = 0;
+      for (let j = 0; j < rows; j++) {
+        const at = j * width + c;
+        gm += h[g + at] * h[m + at];
+        ugu += h[u + at] * h[gu + at];
+      }
+      const radial = gm - ugu * inv;
+      for (let j = 0; j < rows; j++) {
+        const at = j * width + c;
+        const v = h[gu + at] * inv + h[u + at] * radial;
+        h[gIn + at] = accumulate ? h[gIn + at] + v : v;
+      }
+    }
+  }
 }
 
 function checkLength(n: number): void {

@@ -88,6 +88,8 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     obsDim: D,
     encoder: config.encoder,
     activation: config.activation,
+    dynamicsBias: !config.biasFreeDynamics,
+    homogeneousDynamics: config.homogeneousDynamics,
     poisson: config.poisson,
     observationStd: config.observationStd,
     maxStep: config.maxStep,

@@ -99,7 +99,16 @@ const OPTIONS = {
   activation: option.choice('--activation <name>', 'activation of the latent dynamics MLP', 'elu', [
     'elu',
     'tanh',
+    'relu',
   ] as const),
+  homogeneousDynamics: option.flag(
+    '--homogeneous-dynamics',
+    'latent dynamics ‖z‖·MLP(z/‖z‖) + A·z: the MLP reads the direction of the state only, so the flow scales with it (see docs/latent-ode.md)',
+  ),
+  biasFreeDynamics: option.flag(
+    '--bias-free-dynamics',
+    'leave the bias terms out of the latent dynamics (with --activation relu the flow is positively homogeneous; see docs/latent-ode.md)',
+  ),
   decoderActivation: option.choice(
     '--decoder-activation <name>',
     "activation of the decoder's hidden layer",
@@ -263,6 +272,8 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
       obsDim: 2,
       encoder: config.encoder,
       activation: config.activation,
+      dynamicsBias: !config.biasFreeDynamics,
+      homogeneousDynamics: config.homogeneousDynamics,
       poisson: config.poisson,
       observationStd: config.observationStd,
       maxStep: config.maxStep,

@@ -2,10 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { evaluateLatentOdeModels } from '../examples/evaluate-latent-ode.js';
 import { ExperimentRegistry } from '../src/cli/experiments.js';
 import { runCli } from '../src/cli/program.js';
 import { makeSpirals, sampleObservationIndices } from '../src/data/spirals.js';
-import { coveredByTraining, spiralTrainingBatch } from '../src/experiments/latent-ode/batches.js';
+import {
+  coveredByTraining,
+  extrapolationRmse,
+  spiralEvaluationBatch,
+  spiralTrainingBatch,
+} from '../src/experiments/latent-ode/batches.js';
 import {
   type LatentOdeExperimentConfig,
   latentOdeExperiment,
@@ -892,6 +898,57 @@ describe('neuralode train latent-ode', () => {
         rnn.tensors.get('theta')!.shape[0],
       );
     }
+  });
+
+  it("examples/evaluate-latent-ode scores saved models on fresh spirals with the run's noise", async () => {
+    const out = path.join(tmp, 'evaluate');
+    const r = await cli(
+      ...['train', 'latent-ode', '--iters', '2', '--spirals', '12', '--test-spirals', '3', '--obs', '10'],
+      ...[
+        '--model',
+        'both',
+        '--batch-size',
+        '6',
+        '--noise',
+        '0.1',
+        '--out',
+        out,
+        '--json',
+        '--progress',
+        'off',
+      ],
+    );
+    expect(r.code).toBe(0);
+    const models = path.join(out, 'models');
+    const scores = evaluateLatentOdeModels(models, { count: 200, refine: 2, seed: 5 });
+    expect(scores.map((s) => [path.basename(s.file), s.model, s.observations])).toEqual([
+      ['latent-ode-obs10.safetensors', 'latent-ode', 10],
+      ['rnn-obs10.safetensors', 'rnn', 10],
+    ]);
+    // The same number from the model rebuilt by hand on spirals drawn with the run's noise (0.1).
+    const saved = loadSafetensors(path.join(models, 'latent-ode-obs10.safetensors'));
+    const model = new LatentOde(JSON.parse(saved.metadata.options), new Rng(0));
+    model.parameters.set(saved.tensors.get('theta')!.data as Float64Array);
+    const rng = new Rng(5);
+    const data = makeSpirals(rng, { count: 200, noiseStd: 0.1 });
+    const batch = spiralEvaluationBatch(data, sampleObservationIndices(rng, 200, data.trainPoints, 10), 10);
+    const T = data.times.length;
+    const [ode, rnn] = scores;
+    expect(ode.score.rmse).toBe(extrapolationRmse(data, model.predict(batch, data.times), T, 0));
+    expect(ode.refined!.rmse).toBe(
+      extrapolationRmse(data, model.predict(batch, data.times, { refine: 2 }), T, 0),
+    );
+    // Two blocks of 100 spirals, one on each side of the overall RMSE.
+    for (const s of [ode.score, ode.refined!, rnn.score]) {
+      expect(s.blocks[0]).toBeLessThanOrEqual(s.rmse);
+      expect(s.blocks[1]).toBeGreaterThanOrEqual(s.rmse);
+      expect(s.blocks[0]).toBeLessThan(s.blocks[1]);
+    }
+    expect(rnn.refined).toBeUndefined();
+    const empty = path.join(tmp, 'no-models');
+    fs.mkdirSync(empty);
+    expect(() => evaluateLatentOdeModels(empty)).toThrow(`${empty} holds no`);
+    expect(() => evaluateLatentOdeModels(path.join(tmp, 'absent'))).toThrow(/absent is not a directory/);
   });
 
   it('a run stopped and resumed ends with the same parameters and RMSE as an uninterrupted run', async () => {

@@ -902,36 +902,21 @@ describe('neuralode train latent-ode', () => {
 
   it("examples/evaluate-latent-ode scores saved models on fresh spirals with the run's noise", async () => {
     const out = path.join(tmp, 'evaluate');
-    const r = await cli(
-      ...['train', 'latent-ode', '--iters', '2', '--spirals', '12', '--test-spirals', '3', '--obs', '10'],
-      ...[
-        '--model',
-        'both',
-        '--batch-size',
-        '6',
-        '--noise',
-        '0.1',
-        '--out',
-        out,
-        '--json',
-        '--progress',
-        'off',
-      ],
-    );
+    const r = await cli(...smallRun(out, '2', '--model', 'both', '--noise', '0.1'));
     expect(r.code).toBe(0);
     const models = path.join(out, 'models');
     const scores = evaluateLatentOdeModels(models, { count: 200, refine: 2, seed: 5 });
     expect(scores.map((s) => [path.basename(s.file), s.model, s.observations])).toEqual([
-      ['latent-ode-obs10.safetensors', 'latent-ode', 10],
-      ['rnn-obs10.safetensors', 'rnn', 10],
+      ['latent-ode-obs15.safetensors', 'latent-ode', 15],
+      ['rnn-obs15.safetensors', 'rnn', 15],
     ]);
     // The same number from the model rebuilt by hand on spirals drawn with the run's noise (0.1).
-    const saved = loadSafetensors(path.join(models, 'latent-ode-obs10.safetensors'));
+    const saved = loadSafetensors(path.join(models, 'latent-ode-obs15.safetensors'));
     const model = new LatentOde(JSON.parse(saved.metadata.options), new Rng(0));
     model.parameters.set(saved.tensors.get('theta')!.data as Float64Array);
     const rng = new Rng(5);
     const data = makeSpirals(rng, { count: 200, noiseStd: 0.1 });
-    const batch = spiralEvaluationBatch(data, sampleObservationIndices(rng, 200, data.trainPoints, 10), 10);
+    const batch = spiralEvaluationBatch(data, sampleObservationIndices(rng, 200, data.trainPoints, 15), 15);
     const T = data.times.length;
     const [ode, rnn] = scores;
     expect(ode.score.rmse).toBe(extrapolationRmse(data, model.predict(batch, data.times), T, 0));

@@ -433,6 +433,36 @@ class IdleGradients {
 }
 
 /**
+ * The loop of backpropagation through time that both cells share. From the last step down: `external(s + 1, g)`
+ * may add gradient into g = dL/dh_{s+1} (for s + 1 < steps), the gradient of the columns idle at step s is
+ * held back, `undo(s, g, gPrev)` takes step s back (weight gradients into the cell, and, for s > 0, dL/dh_s
+ * into gPrev, whose idle columns it leaves zero), and the held gradient passes on to gPrev. On entry
+ * `buf.gA` holds dL/dh_steps.
+ */
+function backThroughTime(
+  ws: Workspace,
+  buf: RnnBuffers,
+  inactive: readonly Int32Array[] | null,
+  external: ((state: number, g: number) => void) | null,
+  undo: (s: number, g: number, gPrev: number) => void,
+): void {
+  const { hidden, width, steps } = buf;
+  let g = buf.gA;
+  let gPrev = buf.gB;
+  const idleGradients = new IdleGradients(hidden, width);
+  for (let s = steps - 1; s >= 0; s--) {
+    if (external !== null && s + 1 < steps) external(s + 1, g);
+    const idle = inactive?.[s];
+    idleGradients.hold(ws.heap, idle, g);
+    undo(s, g, gPrev);
+    if (s > 0) idleGradients.release(ws.heap, idle, gPrev);
+    const t = g;
+    g = gPrev;
+    gPrev = t;
+  }
+}
+
+/**
  * Runs the cell from h_0 = 0. `inactive[s]` (when given) lists the columns whose state does not change at
  * step s, which is how sequences of different lengths share one schedule.
  */
@@ -466,26 +496,13 @@ export function rnnBackward(
   inactive: readonly Int32Array[] | null,
   external: ((state: number, g: number) => void) | null,
 ): void {
-  const { hidden, K, width, steps } = buf;
-  let g = buf.gA;
-  let gPrev = buf.gB;
-  const idleGradients = new IdleGradients(hidden, width);
-  for (let s = steps - 1; s >= 0; s--) {
-    if (external !== null && s + 1 < steps) external(s + 1, g);
-    const idle = inactive?.[s];
-    idleGradients.hold(ws.heap, idle, g);
-    const next = rnnState(buf, s + 1);
-    ws.tanhGrad(hidden * width, g, next);
+  const { hidden, K, width } = buf;
+  backThroughTime(ws, buf, inactive, external, (s, g, gPrev) => {
+    ws.tanhGrad(hidden * width, g, rnnState(buf, s + 1));
     const prev = rnnState(buf, s);
     ws.matmulTransB(hidden, K, width, g, prev, cell.g, true);
-    if (s > 0) {
-      ws.matmul(hidden, width, hidden, cell.w, 1, K, g, gPrev, false);
-      idleGradients.release(ws.heap, idle, gPrev);
-    }
-    const t = g;
-    g = gPrev;
-    gPrev = t;
-  }
+    if (s > 0) ws.matmul(hidden, width, hidden, cell.w, 1, K, g, gPrev, false);
+  });
 }
 
 /**
@@ -646,16 +663,10 @@ export function gruBackward(
   inactive: readonly Int32Array[] | null,
   external: ((state: number, g: number) => void) | null,
 ): void {
-  const { hidden, K, width, steps } = buf;
+  const { hidden, K, width } = buf;
   const H = hidden * width;
   const { gGates, gCandidate, gBlock } = buf;
-  let g = buf.gA;
-  let gPrev = buf.gB;
-  const idleGradients = new IdleGradients(hidden, width);
-  for (let s = steps - 1; s >= 0; s--) {
-    if (external !== null && s + 1 < steps) external(s + 1, g);
-    const idle = inactive?.[s];
-    idleGradients.hold(ws.heap, idle, g);
+  backThroughTime(ws, buf, inactive, external, (s, g, gPrev) => {
     const prev = rnnState(buf, s);
     const gates = buf.gates + s * 2 * H;
     const r = gates + H;
@@ -669,13 +680,9 @@ export function gruBackward(
     cell.candidate.backward(ws, block, width, gCandidate, gBlock, hidden, false);
     ws.gruResetGrad(H, gBlock, prev, r, gr, gPrev);
     // Gate layer: weight gradient, and its recurrent part into dL/dh_s.
+    // The idle columns of gPrev come out zero (their g was held back), so the loop's release sets them.
     cell.gates.backward(ws, prev, width, gGates, s > 0 ? gPrev : -1, hidden, true);
-    // The idle columns of gPrev are zero here (their g was held back), so adding sets them.
-    if (s > 0) idleGradients.release(ws.heap, idle, gPrev);
-    const t = g;
-    g = gPrev;
-    gPrev = t;
-  }
+  });
 }
 
 /** Either recurrent cell, with one interface for callers that offer both. */

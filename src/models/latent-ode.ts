@@ -384,6 +384,7 @@ export class LatentOde {
         ? addGru(layout, this.obsDim + 1, dims.rnnHidden)
         : addRnn(layout, this.obsDim + 1, dims.rnnHidden);
     const head = addAffine(layout, dims.rnnHidden, 2 * this.latentDim);
+    const dynamicsBias = options.dynamicsBias ?? true;
     const dynamics = addMlp(
       layout,
       this.latentDim,
@@ -391,7 +392,7 @@ export class LatentOde {
       this.latentDim,
       this.activation,
       dims.odeLayers,
-      options.dynamicsBias ?? true,
+      dynamicsBias,
     );
     const decoderActivation = options.decoderActivation ?? 'tanh';
     if (!['tanh', 'elu', 'relu'].includes(decoderActivation)) {
@@ -405,12 +406,7 @@ export class LatentOde {
     const skip = options.decoderSkip === true ? addAffine(layout, this.latentDim, this.obsDim) : null;
     const dynamicsSkip =
       options.dynamicsSkip === true
-        ? addAffine(
-            layout,
-            this.latentDim,
-            this.latentDim,
-            (options.dynamicsBias ?? true) && !this.homogeneousDynamics,
-          )
+        ? addAffine(layout, this.latentDim, this.latentDim, dynamicsBias && !this.homogeneousDynamics)
         : null;
     this.layers = { encoder, head, dynamics, decoder, intensity, skip, dynamicsSkip };
     this.parameters = layout.initialise(rng);

@@ -16,8 +16,8 @@ import { lossFigure } from './figures.js';
 import {
   consistencyWeightAt,
   type LatentOdeExperimentConfig,
+  latentOdeOptions,
   latentOdeStepper,
-  linearSkipOptions,
   lossMetrics,
   saveModel,
   TrainingState,
@@ -84,21 +84,7 @@ export async function runCsvLatentOde(config: LatentOdeExperimentConfig, ctx: Ex
     values: Float64Array.from(s.values, (v, i) => (v - mean[i % D]) / std[i % D]),
   }));
   const rng = ctx.rng;
-  const modelOptions = {
-    obsDim: D,
-    encoder: config.encoder,
-    activation: config.activation,
-    dynamicsBias: !config.biasFreeDynamics,
-    homogeneousDynamics: config.homogeneousDynamics,
-    poisson: config.poisson,
-    observationStd: config.observationStd,
-    maxStep: config.maxStep,
-    decoderActivation: config.decoderActivation,
-    ...linearSkipOptions(config),
-    consistency: config.consistency,
-    consistencyMinLater: config.consistencyMinLater,
-    encoderInputScale: encoderInputScale(batchFromSeries(scaled, D)),
-  };
+  const modelOptions = latentOdeOptions(config, D, encoderInputScale(batchFromSeries(scaled, D)));
   const model = new LatentOde(modelOptions, rng);
   const stepper = await latentOdeStepper(modelOptions, config.threads);
   const training = new TrainingState(config, model.parameters);

@@ -268,21 +268,7 @@ async function runSpirals(config: LatentOdeExperimentConfig, ctx: ExperimentCont
     const inputScale = encoderInputScale(
       spiralTrainingBatch(train, obsTrain.get(n)!, n, allRows(train.count)),
     );
-    const modelOptions: LatentOdeOptions = {
-      obsDim: 2,
-      encoder: config.encoder,
-      activation: config.activation,
-      dynamicsBias: !config.biasFreeDynamics,
-      homogeneousDynamics: config.homogeneousDynamics,
-      poisson: config.poisson,
-      observationStd: config.observationStd,
-      maxStep: config.maxStep,
-      decoderActivation: config.decoderActivation,
-      ...linearSkipOptions(config),
-      consistency: config.consistency,
-      consistencyMinLater: config.consistencyMinLater,
-      encoderInputScale: inputScale,
-    };
+    const modelOptions = latentOdeOptions(config, 2, inputScale);
     const model =
       kind === 'latent-ode'
         ? new LatentOde(modelOptions, rng)
@@ -627,15 +613,28 @@ export function learningRate(config: LatentOdeExperimentConfig): number | Cosine
   });
 }
 
-/** The model options `--linear-skip` stands for. */
-export function linearSkipOptions(config: LatentOdeExperimentConfig): {
-  decoderSkip: boolean;
-  dynamicsSkip: boolean;
-} {
+/** The latent ODE's constructor options that the command line sets, for data of `obsDim` variables. */
+export function latentOdeOptions(
+  config: LatentOdeExperimentConfig,
+  obsDim: number,
+  encoderInputScale: readonly number[],
+): LatentOdeOptions {
   const parts = config.linearSkip;
   return {
+    obsDim,
+    encoder: config.encoder,
+    activation: config.activation,
+    dynamicsBias: !config.biasFreeDynamics,
+    homogeneousDynamics: config.homogeneousDynamics,
+    poisson: config.poisson,
+    observationStd: config.observationStd,
+    maxStep: config.maxStep,
+    decoderActivation: config.decoderActivation,
     decoderSkip: parts === 'both' || parts === 'decoder',
     dynamicsSkip: parts === 'both' || parts === 'dynamics',
+    consistency: config.consistency,
+    consistencyMinLater: config.consistencyMinLater,
+    encoderInputScale,
   };
 }
 
